@@ -1,0 +1,23 @@
+import { fileURLToPath } from 'node:url';
+import { defineConfig } from 'vitest/config';
+
+const fromRoot = (path: string) => fileURLToPath(new URL(path, import.meta.url));
+
+// Tests run against the TypeScript sources, so `pnpm test` needs no build first.
+const alias = [
+  { find: /^@tenantkit\/core$/, replacement: fromRoot('./packages/core/src/index.ts') },
+  { find: /^@tenantkit\/tenant-context$/, replacement: fromRoot('./packages/tenant-context/src/index.ts') },
+  { find: /^@tenantkit\/tenant-context\/(kysely|mongodb|redis)$/, replacement: fromRoot('./packages/tenant-context/src/adapters/$1.ts') },
+  { find: /^@tenantkit\/tenant-context\/(express|fastify)$/, replacement: fromRoot('./packages/tenant-context/src/bindings/$1.ts') },
+  { find: /^@tenantkit\/test-utils$/, replacement: fromRoot('./packages/test-utils/src/index.ts') },
+];
+
+export default defineConfig({
+  resolve: { alias },
+  test: {
+    include: ['packages/*/{src,test}/**/*.test.ts', 'examples/*/{src,test}/**/*.test.ts', 'bench/src/**/*.test.ts'],
+    testTimeout: 30_000,
+    hookTimeout: 60_000,
+    pool: 'forks',
+  },
+});
