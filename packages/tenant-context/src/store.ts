@@ -20,7 +20,10 @@ export interface TenantListQuery {
   search?: string;
   /** Page size, 1 to 500. */
   limit: number;
-  /** The `nextCursor` of the previous page. */
+  /**
+   * The `nextCursor` of the previous page. A malformed or foreign cursor (they arrive from
+   * untrusted query strings) fails with `VALIDATION_FAILED`.
+   */
   cursor?: string;
 }
 
@@ -44,7 +47,9 @@ export interface TenantPage<Settings = Tenant['settings']> {
  *
  * Every method is atomic on its own. Stores keep records as given (they do not validate
  * business rules; the registry does) but must enforce uniqueness themselves, because only the
- * store can do that atomically across processes.
+ * store can do that atomically across processes. Ids, slugs and host names compare
+ * case-sensitively (SQL adapters use binary collations), so `t_a` and `t_A` are two tenants.
+ * An empty `status` filter matches nothing.
  *
  * @example
  * ```ts
@@ -65,7 +70,7 @@ export interface TenantStore {
   getTenantBySlug(slug: string): Promise<Tenant | null>;
   /**
    * Replaces the tenant if its stored `version` equals `expectedVersion`
-   * (compare-and-set); `tenant.version` must be `expectedVersion + 1`.
+   * (compare-and-set). `tenant.version` must be `expectedVersion + 1`, else `VALIDATION_FAILED`.
    * @returns `false`, changing nothing, when the version differs or the tenant is gone.
    * @throws TenantContextError `TENANT_ALREADY_EXISTS` when the new slug is taken.
    */
@@ -223,13 +228,13 @@ export interface UsageCounterStore {
    * `limit` is `-1` (unlimited).
    */
   increment(tenantId: string, resource: string, amount: number, limit: number): Promise<UsageIncrementResult>;
-  /** Subtracts `amount`, never going below 0. @returns the new value. */
+  /** Atomically subtracts `amount`, never going below 0. @returns the new value. */
   decrement(tenantId: string, resource: string, amount: number): Promise<number>;
   /** The current value (0 when never set). */
   get(tenantId: string, resource: string): Promise<number>;
   /** Every counter of a tenant. */
   getAll(tenantId: string): Promise<Record<string, number>>;
-  /** Sets a counter outright (reconciliation with the source of truth). */
+  /** Sets a counter outright (reconciliation); `value` is a non-negative safe integer. */
   set(tenantId: string, resource: string, value: number): Promise<void>;
   /** Removes every counter of a tenant (offboarding). */
   deleteAll(tenantId: string): Promise<void>;

@@ -62,7 +62,8 @@ const systemScopeListeners = new Set<SystemScopeListener>();
  * ```
  */
 export function runWithTenant<R>(tenant: string | Tenant<unknown>, fn: () => R): R {
-  const tenantId = typeof tenant === 'string' ? tenant : tenant.id;
+  // Plain JS callers may pass null or a non-record; that must be a coded error, not a TypeError.
+  const tenantId: unknown = typeof tenant === 'object' && tenant !== null ? tenant.id : tenant;
   assertTenantId(tenantId);
   const outer = storage.getStore();
   if (outer?.kind === 'tenant' && outer.tenantId !== tenantId) {
@@ -71,11 +72,13 @@ export function runWithTenant<R>(tenant: string | Tenant<unknown>, fn: () => R):
       'Cannot open a scope for another tenant inside a tenant scope; use runAsSystem for cross-tenant work',
     );
   }
-  const scope: TenantScope = {
-    kind: 'tenant',
+  // Frozen like the system scope: currentScope() hands this object out, and nobody holding it
+  // may switch the tenant of a running request by assigning to it.
+  const scope: TenantScope = Object.freeze({
+    kind: 'tenant' as const,
     tenantId,
     tenant: typeof tenant === 'string' ? (outer?.kind === 'tenant' ? outer.tenant : undefined) : tenant,
-  };
+  });
   return storage.run(scope, fn);
 }
 
@@ -119,7 +122,12 @@ export function runAsSystem<R>(options: SystemScopeOptions, fn: () => R): R {
   });
   for (const listener of systemScopeListeners) {
     try {
-      listener(scope);
+      // An async listener's rejection would otherwise be unhandled and, by Node's default,
+      // crash the process; the return type says void, but async functions still fit it.
+      const result: unknown = listener(scope);
+      if (typeof (result as PromiseLike<unknown> | undefined)?.then === 'function') {
+        Promise.resolve(result).catch(() => undefined);
+      }
     } catch {
       // An observer must never break the job it observes.
     }
