@@ -105,11 +105,19 @@ export interface TenantEventBusOptions {
  */
 export function createTenantEventBus(options: TenantEventBusOptions = {}): TenantEventBus {
   const listeners = new Map<TenantEventName, Set<TenantEventListener<never>>>();
-  const reportError =
+  const onListenerError =
     options.onListenerError ??
     ((error: unknown, eventName: TenantEventName) => {
       console.error(`[tenantkit] listener of "${eventName}" failed`, error);
     });
+  // Reporting must not fail the operation that emitted either.
+  const reportError = (error: unknown, eventName: TenantEventName) => {
+    try {
+      onListenerError(error, eventName);
+    } catch {
+      // Nothing sensible is left to do with an error reporter that throws.
+    }
+  };
 
   return {
     on(name, listener) {

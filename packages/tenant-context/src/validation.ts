@@ -25,3 +25,21 @@ export function parseOrThrow<Schema extends z.ZodType>(
   const summary = issues.map((issue) => (issue.path ? `${issue.path}: ${issue.message}` : issue.message)).join('; ');
   throw new TenantContextError(code, `Invalid ${what}: ${summary}`, { details: { issues } });
 }
+
+/**
+ * Whether `value` is an object with a function under every name in `names`. Factories use it
+ * to check stores, buses and clocks passed as options, so a wrong object fails when the
+ * factory is called rather than with a TypeError on first use.
+ *
+ * @example
+ * ```ts
+ * z.custom<Clock>((value) => hasMethods(value, ['now']), 'must have now()');
+ * ```
+ */
+export function hasMethods(value: unknown, names: readonly string[]): boolean {
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    names.every((name) => typeof (value as Record<string, unknown>)[name] === 'function')
+  );
+}
