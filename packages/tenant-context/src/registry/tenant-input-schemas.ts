@@ -1,14 +1,9 @@
 import { z } from 'zod';
 import { isValidTenantId, isValidTenantSlug } from '../identifiers.js';
+import { entitlementKeySchema, isPrototypeKey, planKeySchema } from '../plans/entitlement-keys.js';
 import { tenantStatuses, type TenantStatus } from '../tenant.js';
 
-const FORBIDDEN_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
-
-/** Keys of features and limits: identifiers that can never pollute a prototype. */
-const recordKey = z
-  .string()
-  .regex(/^[A-Za-z][A-Za-z0-9_.:-]{0,63}$/, 'must be 1-64 characters, starting with a letter')
-  .refine((key) => !FORBIDDEN_KEYS.has(key), 'is a reserved key');
+export { planKeySchema };
 
 /** A quota value: a whole number of units, or -1 for unlimited. */
 export const limitValueSchema = z.number().int().min(-1).max(Number.MAX_SAFE_INTEGER);
@@ -18,7 +13,6 @@ export const tenantSlugSchema = z
   .string()
   .refine(isValidTenantSlug, 'must be 1-63 characters of a-z, 0-9 and inner hyphens');
 export const tenantNameSchema = z.string().trim().min(1).max(200);
-export const planKeySchema = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/, 'must be a plan key');
 export const regionSchema = z.string().regex(/^[a-z0-9][a-z0-9-]{0,31}$/, 'must be a region key').nullable();
 /**
  * A record of overrides whose keys are checked before zod sees them: zod's record parser
@@ -31,10 +25,10 @@ function overridesRecord<Value extends z.ZodType>(value: Value) {
     .superRefine((input, ctx) => {
       if (typeof input !== 'object' || input === null) return;
       for (const key of Object.keys(input)) {
-        if (FORBIDDEN_KEYS.has(key)) ctx.addIssue({ code: 'custom', path: [key], message: 'is a reserved key' });
+        if (isPrototypeKey(key)) ctx.addIssue({ code: 'custom', path: [key], message: 'is a reserved key' });
       }
     })
-    .pipe(z.record(recordKey, value));
+    .pipe(z.record(entitlementKeySchema, value));
 }
 
 export const featureOverridesSchema = overridesRecord(z.boolean());
