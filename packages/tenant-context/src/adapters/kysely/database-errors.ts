@@ -1,0 +1,230 @@
+import { TenantContextError } from '../../errors.js';
+
+/*
+ * Driver errors are recognized by their documented codes, never by instanceof, so any driver
+ * (pg, PGlite, mysql2, better-sqlite3, node:sqlite) and any copy of it works:
+ * - pg and PGlite: `code` is the SQLSTATE ('23505');
+ * - mysql2: `code` is the symbolic name ('ER_DUP_ENTRY'), `errno` the number (1062), and
+ *   `fatal` is true when the connection itself failed;
+ * - SQLite drivers: `code` 'SQLITE_CONSTRAINT_UNIQUE' (better-sqlite3) or `errcode` 2067.
+ */
+
+interface DriverErrorShape {
+  code?: unknown;
+  errno?: unknown;
+  errcode?: unknown;
+  fatal?: unknown;
+  message?: unknown;
+  constraint?: unknown;
+  errors?: unknown;
+}
+
+/** Node socket errors that mean the server cannot be reached. */
+const networkErrorCodes: ReadonlySet<string> = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ECONNABORTED',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'EHOSTDOWN',
+  'ENETUNREACH',
+  'ENETDOWN',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EPIPE',
+  'EADDRNOTAVAIL',
+]);
+
+/** mysql2 client codes and server errors that mean the server cannot serve us now. */
+const mysqlUnavailableCodes: ReadonlySet<string> = new Set([
+  'PROTOCOL_CONNECTION_LOST',
+  'PROTOCOL_SEQUENCE_TIMEOUT',
+  'ER_CON_COUNT_ERROR',
+  'ER_TOO_MANY_USER_CONNECTIONS',
+  'ER_SERVER_SHUTDOWN',
+  'ER_LOCK_WAIT_TIMEOUT',
+  'ER_QUERY_TIMEOUT',
+  'ER_STATEMENT_TIMEOUT',
+  'ER_QUERY_INTERRUPTED',
+]);
+
+/**
+ * SQLSTATEs that mean the server cannot serve us now: class 08 (connection exception) and
+ * class 53 (insufficient resources) are matched by prefix below.
+ */
+const postgresUnavailableStates: ReadonlySet<string> = new Set([
+  '57P01', // admin_shutdown
+  '57P02', // crash_shutdown
+  '57P03', // cannot_connect_now
+  '57014', // query_canceled (statement_timeout)
+  '55P03', // lock_not_available (lock_timeout)
+]);
+
+/** Messages of client-side failures that carry no code (pg-pool, Kysely, PGlite). */
+const unavailableMessages: readonly RegExp[] = [
+  /^Connection terminated/,
+  /timeout exceeded when trying to connect/,
+  /Client has encountered a connection error and is not queryable/,
+  /Cannot use a pool after calling end on the pool/,
+  /^driver has already been destroyed$/,
+  /^PGlite is closed$/,
+];
+
+function shapeOf(error: unknown): DriverErrorShape {
+  return typeof error === 'object' && error !== null ? (error as DriverErrorShape) : {};
+}
+
+/**
+ * Whether a driver error is a unique-key violation.
+ *
+ * @example
+ * ```ts
+ * if (isUniqueViolation(error)) throw new TenantContextError('DOMAIN_TAKEN', '...');
+ * ```
+ */
+export function isUniqueViolation(error: unknown): boolean {
+  const { code, errno, errcode } = shapeOf(error);
+  return (
+    code === '23505' ||
+    code === 'ER_DUP_ENTRY' ||
+    errno === 1062 ||
+    code === 'SQLITE_CONSTRAINT_UNIQUE' ||
+    code === 'SQLITE_CONSTRAINT_PRIMARYKEY' ||
+    errcode === 2067 ||
+    errcode === 1555
+  );
+}
+
+/**
+ * What a unique violation names, to tell which key was taken: the constraint name on
+ * Postgres, the key name on MySQL (`PRIMARY` for the primary key), `table.column` on SQLite.
+ * Empty when the driver does not say.
+ *
+ * @example
+ * ```ts
+ * uniqueViolationTarget(error); // 'tenantkit_tenants_slug_key'
+ * ```
+ */
+export function uniqueViolationTarget(error: unknown): string {
+  const { constraint, message } = shapeOf(error);
+  if (typeof constraint === 'string') return constraint;
+  if (typeof message !== 'string') return '';
+  // MySQL 8 says "for key 'table.key'", MariaDB and MySQL 5.7 "for key 'key'".
+  const mysqlKey = /for key '(?:[^'.]+\.)?([^']+)'$/.exec(message);
+  if (mysqlKey?.[1] !== undefined) return mysqlKey[1];
+  const sqliteColumns = /^UNIQUE constraint failed: (.+)$/.exec(message);
+  return sqliteColumns?.[1] ?? '';
+}
+
+/**
+ * Whether a driver error means the database cannot be reached or cannot serve the request
+ * right now (refused or lost connection, server shutting down, too many connections, time-outs).
+ *
+ * @example
+ * ```ts
+ * isDatabaseUnavailable(Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' })); // true
+ * ```
+ */
+export function isDatabaseUnavailable(error: unknown, depth = 0): boolean {
+  if (depth > 3) return false;
+  const { code, fatal, message, errors } = shapeOf(error);
+  if (typeof code === 'string') {
+    if (networkErrorCodes.has(code) || mysqlUnavailableCodes.has(code) || postgresUnavailableStates.has(code)) return true;
+    if (/^(08|53)[0-9A-Z]{3}$/.test(code)) return true;
+    if (code === 'SQLITE_BUSY' || code === 'SQLITE_CANTOPEN') return true;
+  }
+  // mysql2 flags errors after which the connection is unusable.
+  if (fatal === true) return true;
+  if (typeof message === 'string' && unavailableMessages.some((pattern) => pattern.test(message))) return true;
+  // Node reports a failed connect to every address of a host as an AggregateError.
+  if (Array.isArray(errors)) return errors.some((inner) => isDatabaseUnavailable(inner, depth + 1));
+  return false;
+}
+
+function isMissingSchema(error: unknown): boolean {
+  const { code, message } = shapeOf(error);
+  if (code === '42P01' || code === '42703' || code === 'ER_NO_SUCH_TABLE' || code === 'ER_BAD_FIELD_ERROR') return true;
+  return typeof message === 'string' && /^no such (table|column): /.test(message);
+}
+
+/**
+ * Whether a driver error is a deadlock or serialization failure: the transaction was rolled
+ * back and may be retried as a whole.
+ *
+ * @example
+ * ```ts
+ * if (isTransactionConflict(error) && attempt < 3) continue;
+ * ```
+ */
+export function isTransactionConflict(error: unknown): boolean {
+  const { code } = shapeOf(error);
+  return code === '40001' || code === '40P01' || code === 'ER_LOCK_DEADLOCK';
+}
+
+/**
+ * Turns a failure of a store query into what the store throws:
+ * - a `TenantContextError` (the store's own validation) passes through;
+ * - an unreachable or overloaded database becomes `STORE_UNAVAILABLE`;
+ * - missing tables or columns become `CONFIGURATION_INVALID` (the schema is not migrated);
+ * - a deadlock or serialization failure becomes `STORE_CONFLICT`;
+ * - any other `Error` passes through unchanged (a bug; the bindings answer 500 without
+ *   revealing it), and a non-`Error` becomes `STORE_UNAVAILABLE`, so callers always get an Error.
+ *
+ * The driver error is kept as `cause`.
+ *
+ * @example
+ * ```ts
+ * try { await query.execute(); } catch (error) { throw translateDatabaseError(error, 'getTenantById'); }
+ * ```
+ */
+export function translateDatabaseError(error: unknown, operation: string): Error {
+  if (error instanceof TenantContextError) return error;
+  if (isDatabaseUnavailable(error)) {
+    return new TenantContextError('STORE_UNAVAILABLE', 'The tenant-context database cannot be reached', {
+      cause: error,
+      details: { operation },
+    });
+  }
+  if (isMissingSchema(error)) {
+    return new TenantContextError(
+      'CONFIGURATION_INVALID',
+      'The tenant-context tables are missing or outdated; run migrateTenantContextSchema() with the same tablePrefix',
+      { cause: error, details: { operation } },
+    );
+  }
+  if (isTransactionConflict(error)) {
+    return new TenantContextError('STORE_CONFLICT', 'The database aborted the write because of a concurrent one; retry', {
+      cause: error,
+      details: { operation },
+    });
+  }
+  if (error instanceof Error) return error;
+  return new TenantContextError('STORE_UNAVAILABLE', 'The tenant-context database failed with a non-Error value', {
+    cause: error,
+    details: { operation },
+  });
+}
+
+/**
+ * Runs one store operation and translates what it throws (see {@link translateDatabaseError}).
+ * `onUniqueViolation` turns a unique-key violation into the operation's own coded error.
+ *
+ * @example
+ * ```ts
+ * await runStoreOperation('insertDomain', () => query.execute(), () => new TenantContextError('DOMAIN_TAKEN', '...'));
+ * ```
+ */
+export async function runStoreOperation<Result>(
+  operation: string,
+  body: () => Promise<Result>,
+  onUniqueViolation?: (error: unknown) => TenantContextError,
+): Promise<Result> {
+  try {
+    return await body();
+  } catch (error) {
+    if (onUniqueViolation !== undefined && !(error instanceof TenantContextError) && isUniqueViolation(error)) {
+      throw onUniqueViolation(error);
+    }
+    throw translateDatabaseError(error, operation);
+  }
+}

@@ -1,0 +1,11 @@
+export { testServices, isServiceAvailable, describeWithService, type TestServiceName } from './services.js';
+export { createTemporaryPostgresDatabase, createTemporaryMariadbDatabase, type TemporaryDatabase } from './temporary-databases.js';
+export { describeTenantContextStoreConformance, type ConformanceStoreFactory } from './tenant-context-conformance.js';
+export {
+  buildTenant,
+  buildDomain,
+  buildMembership,
+  buildLifecycleRun,
+  fixtureEpochMs,
+  padIndex,
+} from './tenant-context-fixtures.js';
