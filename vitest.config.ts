@@ -10,6 +10,8 @@ const alias = [
   { find: /^@tenantkit\/tenant-context\/(kysely|mongodb|redis)$/, replacement: fromRoot('./packages/tenant-context/src/adapters/$1.ts') },
   { find: /^@tenantkit\/tenant-context\/(express|fastify)$/, replacement: fromRoot('./packages/tenant-context/src/bindings/$1.ts') },
   { find: /^@tenantkit\/test-utils$/, replacement: fromRoot('./packages/test-utils/src/index.ts') },
+  { find: /^@tenantkit\/example-service-layer$/, replacement: fromRoot('./examples/service-layer/src/index.ts') },
+  { find: /^@tenantkit\/example-service-layer\/test-support$/, replacement: fromRoot('./examples/service-layer/test-support/http-scenarios.ts') },
 ];
 
 export default defineConfig({
