@@ -1,4 +1,4 @@
-import type { LifecycleRun } from './lifecycle/lifecycle-run.js';
+import type { LifecycleRun, LifecycleRunState } from './lifecycle/lifecycle-run.js';
 import type { Membership, Tenant, TenantDomain, TenantStatus } from './tenant.js';
 
 /**
@@ -26,6 +26,10 @@ export interface TenantEventMap {
   'lifecycle.step_completed': { run: LifecycleRun; step: string };
   'lifecycle.step_failed': { run: LifecycleRun; step: string; error: unknown; willRetry: boolean };
   'lifecycle.step_compensated': { run: LifecycleRun; step: string };
+  /** A step failed for good and onboarding starts undoing the completed steps (`running` → `compensating`). */
+  'lifecycle.compensating': { run: LifecycleRun; step: string; error: unknown };
+  /** A worker took over a stopped or crashed run (`run.leaseOwner` is the new owner). */
+  'lifecycle.resumed': { run: LifecycleRun; previousState: LifecycleRunState; previousLeaseOwner: string | null };
   'lifecycle.completed': { run: LifecycleRun };
   'lifecycle.rolled_back': { run: LifecycleRun };
   'lifecycle.failed': { run: LifecycleRun; error: unknown };

@@ -119,6 +119,14 @@ export interface TenantRegistry<Settings = Record<string, JsonValue>> {
   readonly store: TenantStore;
   /** @throws `TENANT_ALREADY_EXISTS`, `TENANT_IDENTIFIER_INVALID`, `VALIDATION_FAILED`, `TENANT_SETTINGS_INVALID`, `PLAN_NOT_FOUND` */
   createTenant(input: CreateTenantInput<Settings>): Promise<Tenant<Settings>>;
+  /**
+   * Checks create input exactly as {@link createTenant} would (format, reserved slugs, plan,
+   * settings schema) and whether the slug is free right now, writing nothing. Onboarding calls
+   * it so bad input is refused before a run is stored. The store's unique index still decides
+   * a race between two creates of the same slug.
+   * @throws the codes of `createTenant`
+   */
+  validateNewTenant(input: CreateTenantInput<Settings>): Promise<void>;
   /** The tenant, deleted ones included, or `null`. */
   getTenant(id: string): Promise<Tenant<Settings> | null>;
   /** @throws `TENANT_NOT_FOUND` when missing (deleted tenants are returned). */
@@ -270,6 +278,18 @@ export function createTenantRegistry<Settings = Record<string, JsonValue>>(
   return {
     events,
     store,
+
+    async validateNewTenant(input) {
+      const data = parseOrThrow(createTenantInputSchema, input, 'VALIDATION_FAILED', 'tenant');
+      assertSlugAllowed(data.slug);
+      assertPlan(data.plan ?? defaultPlan);
+      validateSettings(data.settings);
+      if ((await store.getTenantBySlug(data.slug)) !== null) {
+        throw new TenantContextError('TENANT_ALREADY_EXISTS', 'A tenant with this slug already exists', {
+          details: { slug: data.slug },
+        });
+      }
+    },
 
     async createTenant(input) {
       const data = parseOrThrow(createTenantInputSchema, input, 'VALIDATION_FAILED', 'tenant');

@@ -683,3 +683,24 @@ describe('a store that fails', () => {
     await expect(registry.getTenant('tnt_1')).rejects.toBe(failure);
   });
 });
+
+describe('validateNewTenant', () => {
+  it('refuses what createTenant would refuse, and writes nothing either way', async () => {
+    const store = memoryTenantStore();
+    const registry = createTenantRegistry({
+      store,
+      plans: ['free', 'pro'],
+      settingsSchema: z.strictObject({ theme: z.enum(['light', 'dark']).default('light') }),
+    });
+    await registry.createTenant({ slug: 'taken', name: 'Taken' });
+    await expect(registry.validateNewTenant({ slug: 'www', name: 'W' })).rejects.toMatchObject({ code: 'TENANT_IDENTIFIER_INVALID' });
+    await expect(registry.validateNewTenant({ slug: 'Bad Slug', name: 'B' })).rejects.toMatchObject({ code: 'VALIDATION_FAILED' });
+    await expect(registry.validateNewTenant({ slug: 'ok', name: 'O', plan: 'gold' })).rejects.toMatchObject({ code: 'PLAN_NOT_FOUND' });
+    await expect(registry.validateNewTenant({ slug: 'ok', name: 'O', settings: { theme: 'neon' } })).rejects.toMatchObject({
+      code: 'TENANT_SETTINGS_INVALID',
+    });
+    await expect(registry.validateNewTenant({ slug: 'taken', name: 'T' })).rejects.toMatchObject({ code: 'TENANT_ALREADY_EXISTS' });
+    await expect(registry.validateNewTenant({ slug: 'ok', name: 'O', plan: 'pro', settings: { theme: 'dark' } })).resolves.toBeUndefined();
+    expect((await store.listTenants({ limit: 10 })).items.map((tenant) => tenant.slug)).toEqual(['taken']);
+  });
+});
