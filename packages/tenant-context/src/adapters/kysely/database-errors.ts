@@ -68,6 +68,8 @@ const unavailableMessages: readonly RegExp[] = [
   /Cannot use a pool after calling end on the pool/,
   /^driver has already been destroyed$/,
   /^PGlite is closed$/,
+  // better-sqlite3, after the Database was closed underneath Kysely.
+  /^The database connection is not open$/,
 ];
 
 function shapeOf(error: unknown): DriverErrorShape {
@@ -131,7 +133,10 @@ export function isDatabaseUnavailable(error: unknown, depth = 0): boolean {
   if (typeof code === 'string') {
     if (networkErrorCodes.has(code) || mysqlUnavailableCodes.has(code) || postgresUnavailableStates.has(code)) return true;
     if (/^(08|53)[0-9A-Z]{3}$/.test(code)) return true;
-    if (code === 'SQLITE_BUSY' || code === 'SQLITE_CANTOPEN') return true;
+    // SQLite's write lock stayed taken past the busy timeout (SQLITE_BUSY and its extended
+    // codes such as SQLITE_BUSY_TIMEOUT); SQLITE_BUSY_SNAPSHOT is a conflict instead.
+    if (code.startsWith('SQLITE_BUSY') && code !== 'SQLITE_BUSY_SNAPSHOT') return true;
+    if (code === 'SQLITE_CANTOPEN') return true;
   }
   // mysql2 flags errors after which the connection is unusable.
   if (fatal === true) return true;
@@ -158,7 +163,9 @@ function isMissingSchema(error: unknown): boolean {
  */
 export function isTransactionConflict(error: unknown): boolean {
   const { code } = shapeOf(error);
-  return code === '40001' || code === '40P01' || code === 'ER_LOCK_DEADLOCK';
+  // SQLITE_BUSY_SNAPSHOT: a WAL transaction that read first cannot write after another
+  // connection wrote; only running the whole transaction again sees the new data.
+  return code === '40001' || code === '40P01' || code === 'ER_LOCK_DEADLOCK' || code === 'SQLITE_BUSY_SNAPSHOT';
 }
 
 /**

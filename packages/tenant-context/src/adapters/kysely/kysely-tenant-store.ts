@@ -178,7 +178,8 @@ export function createKyselyTenantStore(context: KyselyStoreContext): TenantStor
         if (query.search !== undefined) {
           const pattern = containsLikePattern(query.search);
           const escape = sql.lit(likeEscapeCharacter);
-          // Both sides are lower-cased by the database, so its notion of case applies to both.
+          // Both sides are lower-cased by the database, so its notion of case applies to both
+          // (SQLite's lower() folds ASCII only) and PRAGMA case_sensitive_like changes nothing.
           select = select.where(({ or }) =>
             or([
               sql<boolean>`lower(${sql.ref('slug')}) like lower(${pattern}) escape ${escape}`,
@@ -273,9 +274,9 @@ export function createKyselyTenantStore(context: KyselyStoreContext): TenantStor
 
 /**
  * A {@link TenantStore} on a Kysely instance: tenants and custom domains in SQL tables
- * (PostgreSQL, PGlite, MySQL/MariaDB). Uniqueness of ids, slugs and host names is enforced
- * by unique keys, updates are compare-and-set on `version`, and lists use keyset pagination
- * on `(created_at, id)`. Create the tables first with `migrateTenantContextSchema(db)`.
+ * (PostgreSQL, PGlite, MySQL/MariaDB, SQLite 3.35+). Uniqueness of ids, slugs and host names
+ * is enforced by unique keys, updates are compare-and-set on `version`, and lists use keyset
+ * pagination on `(created_at, id)`. Create the tables first with `migrateTenantContextSchema(db)`.
  *
  * The store runs its queries without the plugins of `db` (so `CamelCasePlugin` or
  * `withSchema` do not rewrite them); use `tablePrefix`, or the connection's `search_path`, to

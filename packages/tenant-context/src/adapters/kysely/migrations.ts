@@ -1,4 +1,4 @@
-import type { Kysely, Migration, MigrationResult } from 'kysely';
+import type { Kysely, Migration, MigrationResult, MigrationResultSet } from 'kysely';
 import { Migrator } from 'kysely';
 import { z } from 'zod';
 import { TenantContextError } from '../../errors.js';
@@ -8,6 +8,7 @@ import { resolveKyselyStoreContext, type KyselyTenantContextOptions } from './ky
 import { createTenantContextTables, dropTenantContextTables } from './schema-ddl.js';
 import { defaultTablePrefix, tenantContextMigrationTableNames } from './schema.js';
 import { sqlDialects, type SqlDialect } from './sql-dialect.js';
+import { withSqliteWriteLock } from './sqlite-write-lock.js';
 
 /**
  * Options of {@link tenantContextMigrations}.
@@ -85,7 +86,8 @@ function migrationFailure(error: unknown, results: readonly MigrationResult[] | 
  * Brings the tenant-context tables up to date with Kysely's `Migrator`, recording what ran in
  * its own tables (`<prefix>tenant_context_migrations` and `..._lock`), apart from the
  * application's migrations. Safe to call on every start and from several processes at once:
- * the migrator takes a database lock, and a schema that is up to date runs nothing.
+ * the migrator takes a database lock (on SQLite, the database's write lock for the whole
+ * migration, which then also rolls back as a whole), and a schema that is up to date runs nothing.
  *
  * @returns What ran (empty when the schema was already up to date).
  * @throws TenantContextError `STORE_UNAVAILABLE` when the database cannot be reached,
@@ -109,17 +111,24 @@ export async function migrateTenantContextSchema(
     throw new TenantContextError('CONFIGURATION_INVALID', 'migrateTenantContextSchema() needs a Kysely instance, not a transaction');
   }
   const { migrationTable, migrationLockTable } = tenantContextMigrationTableNames(context.tablePrefix);
-  const migrator = new Migrator({
-    db: context.db as Kysely<any>,
-    provider: { getMigrations: async () => tenantContextMigrations(context.dialect, { tablePrefix: context.tablePrefix }) },
-    migrationTableName: migrationTable,
-    migrationLockTableName: migrationLockTable,
-  });
-  let resultSet: Awaited<ReturnType<Migrator['migrateToLatest']>>;
+  const migrateToLatest = (migrationDb: Kysely<any>) =>
+    new Migrator({
+      db: migrationDb,
+      provider: { getMigrations: async () => tenantContextMigrations(context.dialect, { tablePrefix: context.tablePrefix }) },
+      migrationTableName: migrationTable,
+      migrationLockTableName: migrationLockTable,
+    }).migrateToLatest();
+  let resultSet: MigrationResultSet;
   try {
-    resultSet = await migrator.migrateToLatest();
+    // Kysely takes no migration lock on SQLite (it assumes a single connection); the write
+    // lock makes concurrent starts of several processes on one database file migrate once.
+    resultSet =
+      context.dialect === 'sqlite'
+        ? await withSqliteWriteLock(context.db as Kysely<any>, migrateToLatest, (result) => result.error === undefined)
+        : await migrateToLatest(context.db as Kysely<any>);
   } catch (error) {
-    // migrateToLatest() reports failures in its result; this only guards against a change.
+    // migrateToLatest() reports failures in its result; this catches taking the SQLite lock
+    // and committing, and guards against a change of Kysely.
     throw migrationFailure(error, undefined);
   }
   if (resultSet.error !== undefined) throw migrationFailure(resultSet.error, resultSet.results);

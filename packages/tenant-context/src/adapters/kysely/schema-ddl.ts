@@ -189,6 +189,38 @@ async function mysqlNoPadBinaryCollation(db: Kysely<any>): Promise<string> {
   return collation;
 }
 
+/** RETURNING arrived in SQLite 3.35.0; the stores' upserts and decrements depend on it. */
+const minimumSqliteVersion = [3, 35, 0] as const;
+
+/**
+ * Whether a `sqlite_version()` string is at least 3.35.0.
+ *
+ * @example
+ * ```ts
+ * sqliteVersionSupportsStores('3.34.1'); // false
+ * ```
+ */
+export function sqliteVersionSupportsStores(version: string): boolean {
+  const parts = /^(\d+)\.(\d+)\.(\d+)/.exec(version);
+  if (parts === null) return false;
+  const [major, minor, patch] = [Number(parts[1]), Number(parts[2]), Number(parts[3])];
+  const [minimumMajor, minimumMinor, minimumPatch] = minimumSqliteVersion;
+  if (major !== minimumMajor) return major > minimumMajor;
+  if (minor !== minimumMinor) return minor > minimumMinor;
+  return patch >= minimumPatch;
+}
+
+async function assertSqliteSupportsStores(db: Kysely<any>): Promise<void> {
+  const { rows } = await sql<{ version: unknown }>`select sqlite_version() as version`.execute(db);
+  const version = String(rows[0]?.version ?? '');
+  if (!sqliteVersionSupportsStores(version)) {
+    throw new TenantContextError(
+      'CONFIGURATION_INVALID',
+      `The tenant-context stores need SQLite 3.35.0 or later for RETURNING; this database is SQLite ${version || 'of an unknown version'}`,
+    );
+  }
+}
+
 function createTableStatements(dialect: SqlDialect, table: TableDefinition, mysqlCollation: string | null): RawBuilder<unknown>[] {
   const columns = table.columns.map(
     (column) => sql`${sql.ref(column.name)} ${columnType(dialect, column.type)} ${sql.raw(column.nullable === true ? 'null' : 'not null')}`,
@@ -216,7 +248,8 @@ function createTableStatements(dialect: SqlDialect, table: TableDefinition, mysq
 /**
  * Creates every tenant-context table and index that does not exist yet.
  *
- * @throws TenantContextError `CONFIGURATION_INVALID` on a MySQL server without a NO PAD binary collation.
+ * @throws TenantContextError `CONFIGURATION_INVALID` on a MySQL server without a NO PAD binary
+ *   collation, or on SQLite older than 3.35.0.
  *
  * @example
  * ```ts
@@ -226,6 +259,7 @@ function createTableStatements(dialect: SqlDialect, table: TableDefinition, mysq
 export async function createTenantContextTables(db: Kysely<any>, dialect: SqlDialect, prefix: string): Promise<void> {
   // The collation name is interpolated raw, so it only ever comes from the fixed list above.
   const mysqlCollation = dialect === 'mysql' ? await mysqlNoPadBinaryCollation(db) : null;
+  if (dialect === 'sqlite') await assertSqliteSupportsStores(db);
   for (const table of tableDefinitions(prefix)) {
     for (const statement of createTableStatements(dialect, table, mysqlCollation)) await statement.execute(db);
   }

@@ -4,7 +4,7 @@ import { TenantContextError } from '../../errors.js';
 /**
  * The SQL dialects the Kysely stores speak. PGlite, Neon, CockroachDB and other dialects built
  * on Kysely's `PostgresAdapter` are `'postgres'`; MariaDB, PlanetScale and other
- * `MysqlAdapter` dialects are `'mysql'`.
+ * `MysqlAdapter` dialects are `'mysql'`; Kysely's `SqliteDialect` (better-sqlite3) is `'sqlite'`.
  *
  * @example
  * ```ts
