@@ -41,9 +41,22 @@ export type TenantScope =
  */
 export type SystemScopeListener = (scope: Extract<TenantScope, { kind: 'system' }>) => void;
 
-// The storage itself is process-wide by necessity; it never holds data outside an active run().
-const storage = new AsyncLocalStorage<TenantScope>();
-const systemScopeListeners = new Set<SystemScopeListener>();
+interface ScopeRegistry {
+  readonly storage: AsyncLocalStorage<TenantScope>;
+  readonly systemScopeListeners: Set<SystemScopeListener>;
+}
+
+// One storage per process, shared through a global symbol: the ESM and CJS builds, each entry
+// point's bundle, and duplicated package copies would otherwise each open scopes the others
+// cannot see (a binding opens the scope, requireTenantId() from another copy finds none).
+// It never holds data outside an active run().
+const SCOPE_REGISTRY_KEY = Symbol.for('@tenantkit/tenant-context/scope-registry@1');
+const globalScopeHolder = globalThis as typeof globalThis & { [SCOPE_REGISTRY_KEY]?: ScopeRegistry };
+const scopeRegistry: ScopeRegistry = (globalScopeHolder[SCOPE_REGISTRY_KEY] ??= Object.freeze({
+  storage: new AsyncLocalStorage<TenantScope>(),
+  systemScopeListeners: new Set<SystemScopeListener>(),
+}));
+const { storage, systemScopeListeners } = scopeRegistry;
 
 /**
  * Runs `fn` inside the scope of one tenant and returns its result. The scope follows every
