@@ -31,6 +31,11 @@ export interface ErrorResponseBody {
   };
 }
 
+// Marks tenantkit errors across duplicated package copies (ESM and CJS builds, two versions
+// installed side by side), where `instanceof` fails. A plain shape check would also accept other
+// libraries' errors that happen to carry `code` and `status` (HTTP clients do).
+const TENANTKIT_ERROR_BRAND = Symbol.for('@tenantkit/core/error');
+
 /**
  * Base class of every error tenantkit throws. `code` is a string literal from {@link ErrorCode},
  * `status` comes from the one status table, `name` is the concrete class name and `cause` is
@@ -59,6 +64,7 @@ export class TenantkitError<Code extends ErrorCode = ErrorCode> extends Error {
     this.code = code;
     this.status = httpStatusForCode(code);
     this.details = options.details;
+    Object.defineProperty(this, TENANTKIT_ERROR_BRAND, { value: true });
   }
 
   /**
@@ -82,7 +88,8 @@ export class TenantkitError<Code extends ErrorCode = ErrorCode> extends Error {
 
 /**
  * Narrows an unknown value to a {@link TenantkitError}, optionally of one code. Works across
- * duplicated package copies because it checks the shape, not only the prototype.
+ * duplicated package copies (it checks a brand every tenantkit error carries, not only the
+ * prototype) and never mistakes another library's error with a `code` and `status` for ours.
  *
  * @example
  * ```ts
@@ -94,9 +101,10 @@ export function isTenantkitError<Code extends ErrorCode>(
   code?: Code,
 ): value is TenantkitError<Code> {
   if (!(value instanceof Error)) return false;
-  const candidate = value as Partial<TenantkitError>;
-  if (typeof candidate.code !== 'string' || typeof candidate.status !== 'number') return false;
-  return code === undefined || candidate.code === code;
+  if (!(value instanceof TenantkitError) && (value as { [TENANTKIT_ERROR_BRAND]?: unknown })[TENANTKIT_ERROR_BRAND] !== true) {
+    return false;
+  }
+  return code === undefined || (value as TenantkitError).code === code;
 }
 
 /**

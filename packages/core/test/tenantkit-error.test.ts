@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import {
   TenantkitError,
   createId,
@@ -48,6 +48,19 @@ describe('TenantkitError', () => {
     expect(isTenantkitError(error, 'TENANT_NOT_FOUND')).toBe(false);
     expect(isTenantkitError(new Error('plain'))).toBe(false);
     expect(isTenantkitError({ code: 'QUOTA_EXCEEDED', status: 403 })).toBe(false);
+    // Another library's error with the same shape (an HTTP client's, say) is not ours.
+    expect(isTenantkitError(Object.assign(new Error('upstream said 403'), { code: 'QUOTA_EXCEEDED', status: 403 }))).toBe(false);
+    expect(toErrorResponse(Object.assign(new Error('upstream'), { code: 'TENANT_NOT_FOUND', status: 404 })).status).toBe(500);
+  });
+
+  it('recognises an error thrown by another copy of the package through its brand', async () => {
+    vi.resetModules();
+    const copy = await import('../src/tenantkit-error.js');
+    expect(copy.TenantkitError).not.toBe(TenantkitError);
+    const foreign = new copy.TenantkitError('TENANT_SUSPENDED', 'suspended');
+    expect(foreign instanceof TenantkitError).toBe(false);
+    expect(isTenantkitError(foreign, 'TENANT_SUSPENDED')).toBe(true);
+    expect(toErrorResponse(foreign).status).toBe(403);
   });
 
   it('toErrorResponse hides unknown errors behind a generic 500', () => {

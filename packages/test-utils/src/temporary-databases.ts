@@ -88,6 +88,17 @@ export async function createTemporaryPostgresDatabase(options: TemporaryPostgres
       const client = new pg.Client({ connectionString: serverUrl });
       await client.connect();
       try {
+        // pg's pool.end() resolves before its sockets have closed: give ended pools a moment to
+        // disconnect, or terminating their backends makes the closing clients reject
+        // (57P01) as unhandled errors in the test that just finished.
+        for (let attempt = 0; attempt < 40; attempt += 1) {
+          const { rows } = await client.query<{ count: string }>(
+            'select count(*) as count from pg_stat_activity where datname = $1 and pid <> pg_backend_pid()',
+            [name],
+          );
+          if (Number(rows[0]?.count ?? 0) === 0) break;
+          await new Promise((resolve) => setTimeout(resolve, 50));
+        }
         // A pool a test forgot to end would otherwise block DROP DATABASE.
         await client.query('select pg_terminate_backend(pid) from pg_stat_activity where datname = $1 and pid <> pg_backend_pid()', [
           name,

@@ -44,7 +44,7 @@ export interface TenantRegistryOptions<Settings> {
   clock?: Clock;
   /** Plan keys a tenant may be on; any plan key is accepted when omitted. */
   plans?: readonly string[];
-  /** Plan of new tenants that name none. Default: `'free'`. */
+  /** Plan of new tenants that name none. Default: the first of `plans`, or `'free'` without a plan list. */
   defaultPlan?: string;
   /** Slugs nobody may take. Default: {@link defaultReservedSlugs}. */
   reservedSlugs?: readonly string[];
