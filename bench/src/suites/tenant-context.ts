@@ -33,6 +33,22 @@ export const tenantContextSuite: BenchSuite = {
       }),
     );
 
+    const againstRequestContext = await compareHttp(
+      { serverModule: server('fastify-tenant'), path: '/projects', headers: tenantHeader },
+      { serverModule: server('fastify-request-context'), path: '/projects', headers: tenantHeader },
+      httpOptions,
+    );
+    results.push(
+      benchResult({
+        suite: 'tenant-context',
+        case: 'fastify route: resolve (header, cached) + scope',
+        unit: 'req/s',
+        value: againstRequestContext.ours,
+        peer: 'fastify + @fastify/request-context (ALS, no lookup)',
+        peerValue: againstRequestContext.peer,
+      }),
+    );
+
     const express = await compareHttp(
       { serverModule: server('express-tenant'), path: '/projects', headers: tenantHeader },
       { serverModule: server('express-bare'), path: '/projects' },
