@@ -1,9 +1,10 @@
 import type { AddressInfo } from 'node:net';
 import { request as httpRequest, Agent } from 'node:http';
-import { describeReferenceAppScenarios } from '@tenantkit/example-service-layer/test-support';
+import { describeReferenceAppScenarios, type AppHarness } from '@tenantkit/example-service-layer/test-support';
+import { describeWithService } from '@tenantkit/test-utils';
 import { buildExpressApp } from '../src/app.js';
 
-describeReferenceAppScenarios('Express', async (services) => {
+const startExpress: AppHarness = async (services) => {
   const server = buildExpressApp(services).listen(0, '127.0.0.1');
   await new Promise<void>((resolve) => server.once('listening', resolve));
   const { port } = server.address() as AddressInfo;
@@ -38,4 +39,9 @@ describeReferenceAppScenarios('Express', async (services) => {
       await new Promise<void>((resolve, reject) => server.close((error) => (error ? reject(error) : resolve())));
     },
   };
+};
+
+describeReferenceAppScenarios('Express', startExpress);
+await describeWithService('mariadb', 'Express reference app on MariaDB', () => {
+  describeReferenceAppScenarios('Express', startExpress, 'mariadb');
 });

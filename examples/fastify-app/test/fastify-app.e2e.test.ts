@@ -1,7 +1,8 @@
-import { describeReferenceAppScenarios } from '@tenantkit/example-service-layer/test-support';
+import { describeReferenceAppScenarios, type AppHarness } from '@tenantkit/example-service-layer/test-support';
+import { describeWithService } from '@tenantkit/test-utils';
 import { buildFastifyApp } from '../src/app.js';
 
-describeReferenceAppScenarios('Fastify', async (services) => {
+const startFastify: AppHarness = async (services) => {
   const app = await buildFastifyApp(services);
   await app.ready();
   return {
@@ -17,4 +18,9 @@ describeReferenceAppScenarios('Fastify', async (services) => {
     },
     close: () => app.close(),
   };
+};
+
+describeReferenceAppScenarios('Fastify', startFastify);
+await describeWithService('postgres', 'Fastify reference app on Postgres + Redis', () => {
+  describeReferenceAppScenarios('Fastify', startFastify, 'postgres+redis');
 });

@@ -9,6 +9,8 @@ export interface ExampleConfig {
   database: DatabaseTarget;
   /** Usage counters live in Redis when set, else in the SQL database. */
   redisUrl: string | undefined;
+  /** Prefix of the example's Redis keys. */
+  redisKeyPrefix: string;
   /** Tenants are also reachable as `<slug>.<baseDomain>`; it cannot be claimed as a custom domain. */
   baseDomain: string;
   /** Proxies whose X-Forwarded-Host is believed (IPs or CIDRs). */
@@ -25,6 +27,7 @@ const envSchema = z.object({
   DATABASE_URL: z.string().optional(),
   PGLITE_DATA_DIR: z.string().optional(),
   REDIS_URL: z.string().optional(),
+  REDIS_KEY_PREFIX: z.string().regex(/^[A-Za-z0-9:_-]{1,64}$/).default('tk-example:'),
   BASE_DOMAIN: z.string().default('tenantkit.localhost'),
   TRUSTED_PROXIES: z.string().default(''),
   ADMIN_TOKEN: z.string().min(16).optional(),
@@ -38,6 +41,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ExampleConfig 
     port: parsed.PORT,
     database: databaseTargetFromUrl(parsed.DATABASE_URL, parsed.PGLITE_DATA_DIR),
     redisUrl: parsed.REDIS_URL === '' ? undefined : parsed.REDIS_URL,
+    redisKeyPrefix: parsed.REDIS_KEY_PREFIX,
     baseDomain: parsed.BASE_DOMAIN,
     trustedProxies: parsed.TRUSTED_PROXIES.split(',').map((entry) => entry.trim()).filter(Boolean),
     adminToken: parsed.ADMIN_TOKEN ?? randomBytes(24).toString('base64url'),

@@ -36,7 +36,7 @@ export async function createExampleServices(config: ExampleConfig, overrides: { 
 
   const redis = config.redisUrl === undefined ? undefined : new Redis(config.redisUrl, { lazyConnect: false });
   const usageCounters: UsageCounterStore =
-    redis === undefined ? stores.usageCounters : redisUsageCounterStore(redis, { keyPrefix: 'tk-example:' });
+    redis === undefined ? stores.usageCounters : redisUsageCounterStore(redis, { keyPrefix: config.redisKeyPrefix });
 
   const events = createTenantEventBus();
   const registry = createTenantRegistry({

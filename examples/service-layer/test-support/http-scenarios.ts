@@ -1,5 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createId } from '@tenantkit/core';
 import type { TxtResolver } from '@tenantkit/tenant-context';
+import { createTemporaryMariadbDatabase, createTemporaryPostgresDatabase, testServices, type TemporaryDatabase } from '@tenantkit/test-utils';
 import { loadConfig } from '../src/config.js';
 import { seedDemoData } from '../src/seed.js';
 import { createExampleServices, type ExampleServices } from '../src/services.js';
@@ -25,11 +27,17 @@ export type AppHarness = (services: ExampleServices) => Promise<{ send(exchange:
 const ADMIN_TOKEN = 'e2e-admin-token-0123456789';
 
 /**
- * The end-to-end scenarios every reference app must pass, against its real HTTP layer, the real
- * service layer and an embedded PGlite database.
+ * What the services run on: the embedded default, or real servers (a temporary database each run).
  */
-export function describeReferenceAppScenarios(appName: string, startApp: AppHarness): void {
-  describe(`${appName} reference app (end to end)`, () => {
+export type ScenarioBacking = 'embedded' | 'postgres+redis' | 'mariadb';
+
+/**
+ * The end-to-end scenarios every reference app must pass, against its real HTTP layer, the real
+ * service layer and the chosen database.
+ */
+export function describeReferenceAppScenarios(appName: string, startApp: AppHarness, backing: ScenarioBacking = 'embedded'): void {
+  describe(`${appName} reference app on ${backing} (end to end)`, () => {
+    let database: TemporaryDatabase | undefined;
     const txtRecords = new Map<string, string[][]>();
     const dns: TxtResolver = {
       async resolveTxt(name) {
@@ -44,7 +52,15 @@ export function describeReferenceAppScenarios(appName: string, startApp: AppHarn
     const as = (userId: string, tenantSlug: string) => ({ 'x-user-id': userId, 'x-tenant-id': tenantSlug });
 
     beforeAll(async () => {
-      const config = loadConfig({ ADMIN_TOKEN, BASE_DOMAIN: 'saas.test', SEED_DEMO_DATA: 'true' });
+      const env: Record<string, string> = { ADMIN_TOKEN, BASE_DOMAIN: 'saas.test', SEED_DEMO_DATA: 'true' };
+      if (backing === 'postgres+redis') {
+        database = await createTemporaryPostgresDatabase();
+        Object.assign(env, { DATABASE_URL: database.url, REDIS_URL: testServices.redis.url, REDIS_KEY_PREFIX: `tk-e2e-${createId()}:` });
+      } else if (backing === 'mariadb') {
+        database = await createTemporaryMariadbDatabase();
+        env.DATABASE_URL = database.url;
+      }
+      const config = loadConfig(env);
       services = await createExampleServices(config, { dns });
       await seedDemoData(services);
       app = await startApp(services);
@@ -52,6 +68,7 @@ export function describeReferenceAppScenarios(appName: string, startApp: AppHarn
     afterAll(async () => {
       await app?.close();
       await services?.close();
+      await database?.drop();
     });
 
     it('serves public routes without a tenant', async () => {
