@@ -15,6 +15,7 @@ export {
   type TenantDomain,
   type DomainStatus,
 } from './tenant.js';
+export { maxTenantSearchLength } from './store.js';
 export type {
   TenantStore,
   TenantListQuery,

@@ -16,6 +16,9 @@ export interface TenantListQuery {
   plan?: string;
   /**
    * Case-insensitive substring match on slug or name. `%`, `_` and `\` match literally.
+   * At most {@link maxTenantSearchLength} (200) characters, counted as JavaScript counts a
+   * string's `length`; a longer search, or one that is not a string, fails with
+   * `VALIDATION_FAILED` before it reaches the database.
    */
   search?: string;
   /** Page size, 1 to 500. */
@@ -26,6 +29,20 @@ export interface TenantListQuery {
    */
   cursor?: string;
 }
+
+/**
+ * The longest {@link TenantListQuery.search} a store accepts, in characters (UTF-16 code
+ * units, JavaScript's `length`). A search is typed by a person into an admin screen; anything
+ * longer is a mistake or an attack, and a very long pattern makes some databases fail outright
+ * (SQLite refuses LIKE patterns over 50,000 bytes).
+ *
+ * @example
+ * ```ts
+ * const search = input.slice(0, maxTenantSearchLength);
+ * await store.listTenants({ search, limit: 20 });
+ * ```
+ */
+export const maxTenantSearchLength = 200;
 
 /**
  * One page of tenants, ordered by `createdAt` then `id` (stable under concurrent inserts).
@@ -162,19 +179,28 @@ export interface MembershipStore {
  *
  * @example
  * ```ts
- * await store.listRuns({ state: ['running', 'compensating'], limit: 100 });
+ * await store.listRuns({ state: ['running', 'compensating'], leaseExpiredBefore: Date.now() + 1, limit: 100 });
  * ```
  */
 export interface LifecycleRunQuery {
   kind?: LifecycleRunKind;
   state?: readonly LifecycleRunState[];
   tenantId?: string;
+  /**
+   * Epoch milliseconds: only runs whose lease is free (`leaseExpiresAt` null) or expired before
+   * this time (`leaseExpiresAt < leaseExpiredBefore`). Crash recovery passes "now + 1", so runs
+   * a live worker holds never take up the `limit` and hide a crashed run further back. A value
+   * that is not a safe integer fails with `VALIDATION_FAILED`.
+   */
+  leaseExpiredBefore?: number;
   /** At most this many, oldest first; 1 to 500. */
   limit: number;
 }
 
 /**
- * Persistence of onboarding and offboarding runs.
+ * Persistence of onboarding and offboarding runs. Every field of a run reads back as written,
+ * `artifacts` included; a run written without `artifacts` reads back without the property (not
+ * as `[]`), and an empty list reads back as `[]`.
  *
  * @example
  * ```ts

@@ -1,5 +1,6 @@
 import { createId } from '@tenantkit/core';
 import type {
+  LifecycleArtifact,
   LifecycleRun,
   LifecycleRunQuery,
   Membership,
@@ -93,6 +94,9 @@ const invalidAmounts: readonly number[] = [0, -1, 1.5, Number.NaN, Number.POSITI
 
 /** Every tenant status in lifecycle order (kept local so the suite only depends on types). */
 const allTenantStatuses: readonly TenantStatus[] = ['provisioning', 'active', 'suspended', 'offboarding', 'deleted'];
+
+/** The longest tenant search the contract accepts (`maxTenantSearchLength` in the contract). */
+const maxTenantSearchLength = 200;
 
 /** Settings that exercise what a JSON column or document can lose: nesting, unicode, numbers. */
 const richSettings: Tenant['settings'] = {
@@ -510,6 +514,27 @@ function describeTenantListing(getStores: StoresAccessor): void {
       expect(await ids({ search: 'acme', plan: 'pro' })).toEqual(['tnt_1', 'tnt_3']);
       expect(await ids({ search: 'acme', plan: 'pro', status: ['active'] })).toEqual(['tnt_1']);
       expect(await ids({ search: 'ACME', status: ['deleted', 'suspended'] })).toEqual(['tnt_3', 'tnt_4']);
+    });
+
+    it(`accepts a search of ${maxTenantSearchLength} characters and refuses a longer one with VALIDATION_FAILED`, async () => {
+      const stores = getStores();
+      await stores.tenants.insertTenant(buildTenant({ id: 'tnt_long', slug: 'long-name', name: 'a'.repeat(maxTenantSearchLength) }));
+      await stores.tenants.insertTenant(buildTenant({ id: 'tnt_short', slug: 'short', name: 'aaa', createdAt: fixtureEpochMs + 1 }));
+      const ids = async (search: string) => (await stores.tenants.listTenants({ limit: 50, search })).items.map((t) => t.id);
+
+      expect(await ids('A'.repeat(maxTenantSearchLength))).toEqual(['tnt_long']);
+      // Escaping may double a pattern's length; the longest search still works when it does.
+      expect(await ids('%_!\\'.repeat(maxTenantSearchLength / 4))).toEqual([]);
+      // Characters are counted as JavaScript counts them: an emoji outside the BMP counts two.
+      expect(await ids('🚀'.repeat(maxTenantSearchLength / 2))).toEqual([]);
+
+      for (const search of ['a'.repeat(maxTenantSearchLength + 1), '🚀'.repeat(maxTenantSearchLength / 2 + 1), 'a'.repeat(50_000)]) {
+        await expectErrorCode(stores.tenants.listTenants({ limit: 50, search }), 'VALIDATION_FAILED');
+        // Whatever else the query says, even when it could match nothing anyway.
+        await expectErrorCode(stores.tenants.listTenants({ limit: 50, search, status: [] }), 'VALIDATION_FAILED');
+      }
+      await expectErrorCode(stores.tenants.listTenants({ limit: 50, search: 42 as never }), 'VALIDATION_FAILED');
+      await expectErrorCode(stores.tenants.listTenants({ limit: 50, search: { $ne: null } as never }), 'VALIDATION_FAILED');
     });
 
     it('pages through 125 tenants in createdAt-then-id order with no gaps or duplicates', async () => {
@@ -1023,6 +1048,113 @@ function describeLifecycleRuns(getStores: StoresAccessor): void {
       expect(await ids({ state: [] })).toEqual([]);
       expect(await ids({ tenantId: 'tnt_unknown' })).toEqual([]);
       expect(await stores.lifecycleRuns.listRuns({ limit: 1, tenantId: 'tnt_c' })).toEqual([runs[4]]);
+    });
+
+    it('round-trips artifacts through insertRun, updateRun, getRun and listRuns', async () => {
+      const stores = getStores();
+      const exported: LifecycleArtifact = {
+        step: 'export:s3',
+        location: 's3://exports/tnt_a/2026-01-01.zip',
+        details: { bytes: 10_737_418_240, checksum: 'sha256:9f86d081', parts: [1, 2, null], signed: { by: 'kms', at: null } },
+        recordedAt: fixtureEpochMs + 5,
+      };
+      const receipt: LifecycleArtifact = { step: 'delete-data:rows', location: 'ticket #42 — Grüß 🚀 "quoted"', recordedAt: fixtureEpochMs + 6 };
+      const inserted = buildLifecycleRun({ id: 'run_1', tenantId: 'tnt_a', kind: 'offboarding', artifacts: [exported] });
+      await stores.lifecycleRuns.insertRun(inserted);
+      expect(await stores.lifecycleRuns.getRun('run_1')).toEqual(inserted);
+      expect(await stores.lifecycleRuns.listRuns({ limit: 10 })).toEqual([inserted]);
+
+      const updated: LifecycleRun = { ...inserted, completedSteps: ['export:s3', 'delete-data:rows'], artifacts: [exported, receipt], version: 2 };
+      expect(await stores.lifecycleRuns.updateRun(updated, 1)).toBe(true);
+      expect(await stores.lifecycleRuns.getRun('run_1')).toEqual(updated);
+      expect(await stores.lifecycleRuns.listRuns({ limit: 10, kind: 'offboarding' })).toEqual([updated]);
+
+      // An empty list stays an empty list.
+      const emptied: LifecycleRun = { ...updated, artifacts: [], version: 3 };
+      expect(await stores.lifecycleRuns.updateRun(emptied, 2)).toBe(true);
+      expect(await stores.lifecycleRuns.getRun('run_1')).toStrictEqual(emptied);
+    });
+
+    it('reads a run written without artifacts back without them, not as an empty list', async () => {
+      const stores = getStores();
+      const withoutArtifacts = buildLifecycleRun({ id: 'run_1', tenantId: 'tnt_a' });
+      expect(withoutArtifacts).not.toHaveProperty('artifacts');
+      await stores.lifecycleRuns.insertRun(withoutArtifacts);
+      await stores.lifecycleRuns.insertRun({ ...buildLifecycleRun({ id: 'run_2', tenantId: 'tnt_a' }), artifacts: undefined });
+      for (const id of ['run_1', 'run_2']) expect(await stores.lifecycleRuns.getRun(id)).not.toHaveProperty('artifacts');
+      for (const run of await stores.lifecycleRuns.listRuns({ limit: 10 })) expect(run).not.toHaveProperty('artifacts');
+
+      // An update without artifacts drops those the run had: the run is replaced as a whole.
+      const artifact: LifecycleArtifact = { step: 'export:s3', location: 's3://x', recordedAt: fixtureEpochMs };
+      expect(await stores.lifecycleRuns.updateRun({ ...withoutArtifacts, artifacts: [artifact], version: 2 }, 1)).toBe(true);
+      expect((await stores.lifecycleRuns.getRun('run_1'))?.artifacts).toEqual([artifact]);
+      expect(await stores.lifecycleRuns.updateRun({ ...withoutArtifacts, version: 3 }, 2)).toBe(true);
+      expect(await stores.lifecycleRuns.getRun('run_1')).toStrictEqual({ ...withoutArtifacts, version: 3 });
+    });
+
+    it('lists only runs whose lease is free or expired before leaseExpiredBefore', async () => {
+      const stores = getStores();
+      const now = fixtureEpochMs + 1_000;
+      const leased = (leaseExpiresAt: number) => ({ leaseOwner: `worker-${leaseExpiresAt}`, leaseExpiresAt });
+      const runs = [
+        buildLifecycleRun({ id: 'run_free', tenantId: 'tnt_a', createdAt: fixtureEpochMs + 0 }),
+        buildLifecycleRun({ id: 'run_expired', tenantId: 'tnt_b', createdAt: fixtureEpochMs + 1, ...leased(now - 1) }),
+        buildLifecycleRun({ id: 'run_expiring', tenantId: 'tnt_a', createdAt: fixtureEpochMs + 2, ...leased(now) }),
+        buildLifecycleRun({ id: 'run_held', tenantId: 'tnt_a', createdAt: fixtureEpochMs + 3, ...leased(now + 60_000) }),
+        buildLifecycleRun({ id: 'run_done', tenantId: 'tnt_b', state: 'completed', createdAt: fixtureEpochMs + 4 }),
+        buildLifecycleRun({ id: 'run_failed', tenantId: 'tnt_a', state: 'failed', createdAt: fixtureEpochMs + 5, ...leased(now - 60_000) }),
+      ];
+      for (const run of runs) await stores.lifecycleRuns.insertRun(run);
+      const ids = async (query: Omit<LifecycleRunQuery, 'limit'>) =>
+        (await stores.lifecycleRuns.listRuns({ limit: 100, ...query })).map((run) => run.id);
+
+      // "Before" is strict: a lease ending exactly then is not listed.
+      expect(await ids({ leaseExpiredBefore: now })).toEqual(['run_free', 'run_expired', 'run_done', 'run_failed']);
+      expect(await ids({ leaseExpiredBefore: now + 1 })).toEqual(['run_free', 'run_expired', 'run_expiring', 'run_done', 'run_failed']);
+      expect(await ids({ leaseExpiredBefore: now + 60_001 })).toEqual(runs.map((run) => run.id));
+      expect(await ids({ leaseExpiredBefore: 0 })).toEqual(['run_free', 'run_done']);
+      expect(await ids({ leaseExpiredBefore: now, state: ['running', 'failed'] })).toEqual(['run_free', 'run_expired', 'run_failed']);
+      expect(await ids({ leaseExpiredBefore: now, tenantId: 'tnt_a' })).toEqual(['run_free', 'run_failed']);
+      expect(await ids({ leaseExpiredBefore: now, kind: 'offboarding' })).toEqual([]);
+      expect(await ids({ leaseExpiredBefore: now, state: [] })).toEqual([]);
+    });
+
+    it('finds a crashed run behind older runs whose lease is held, within the limit', async () => {
+      const stores = getStores();
+      const now = fixtureEpochMs + 10_000;
+      for (let index = 0; index < 5; index += 1) {
+        await stores.lifecycleRuns.insertRun(
+          buildLifecycleRun({
+            id: `run_busy_${index}`,
+            tenantId: `tnt_${index}`,
+            createdAt: fixtureEpochMs + index,
+            leaseOwner: `worker-${index}`,
+            leaseExpiresAt: now + 30_000,
+          }),
+        );
+      }
+      const crashed = buildLifecycleRun({
+        id: 'run_crashed',
+        tenantId: 'tnt_9',
+        createdAt: fixtureEpochMs + 5,
+        leaseOwner: 'worker-dead',
+        leaseExpiresAt: now - 30_000,
+      });
+      await stores.lifecycleRuns.insertRun(crashed);
+      const unfinished = ['running', 'compensating', 'failed'] as const;
+
+      expect((await stores.lifecycleRuns.listRuns({ state: unfinished, limit: 1 })).map((run) => run.id)).toEqual(['run_busy_0']);
+      expect(await stores.lifecycleRuns.listRuns({ state: unfinished, limit: 1, leaseExpiredBefore: now })).toEqual([crashed]);
+    });
+
+    it('rejects a leaseExpiredBefore that is not a safe integer with VALIDATION_FAILED', async () => {
+      const stores = getStores();
+      await stores.lifecycleRuns.insertRun(buildLifecycleRun({ id: 'run_1', tenantId: 'tnt_a' }));
+      const invalid: unknown[] = [1.5, Number.NaN, Number.POSITIVE_INFINITY, Number.MAX_SAFE_INTEGER + 2, '5', null, { $gt: 0 }];
+      for (const leaseExpiredBefore of invalid) {
+        await expectErrorCode(stores.lifecycleRuns.listRuns({ limit: 10, leaseExpiredBefore: leaseExpiredBefore as number }), 'VALIDATION_FAILED');
+      }
+      expect(await stores.lifecycleRuns.listRuns({ limit: 10, leaseExpiredBefore: -1 })).toHaveLength(1);
     });
 
     it('rejects a limit outside 1..500 with VALIDATION_FAILED', async () => {

@@ -14,6 +14,7 @@ import type {
   UsageIncrementResult,
 } from '../store.js';
 import type { Membership, Tenant, TenantDomain } from '../tenant.js';
+import { assertLeaseExpiredBefore, assertTenantSearch } from './store-argument-guards.js';
 
 /*
  * The reference implementation of every store contract in `store.ts`. It lives in one process,
@@ -213,6 +214,7 @@ export function memoryTenantStore(): TenantStore {
 
     async listTenants(query): Promise<TenantPage> {
       assertPageLimit(query.limit);
+      if (query.search !== undefined) assertTenantSearch(query.search);
       const after = query.cursor === undefined ? null : decodeTenantCursor(query.cursor);
       const search = query.search?.toLowerCase();
       const matches: Tenant[] = [];
@@ -406,11 +408,14 @@ export function memoryLifecycleRunStore(): LifecycleRunStore {
 
     async listRuns(query: LifecycleRunQuery) {
       assertPageLimit(query.limit);
+      const { leaseExpiredBefore } = query;
+      if (leaseExpiredBefore !== undefined) assertLeaseExpiredBefore(leaseExpiredBefore);
       const matches = [...runsById.values()].filter(
         (run) =>
           (query.kind === undefined || run.kind === query.kind) &&
           (query.state === undefined || query.state.includes(run.state)) &&
-          (query.tenantId === undefined || run.tenantId === query.tenantId),
+          (query.tenantId === undefined || run.tenantId === query.tenantId) &&
+          (leaseExpiredBefore === undefined || run.leaseExpiresAt === null || run.leaseExpiresAt < leaseExpiredBefore),
       );
       return matches.sort(compareCreatedAtThenId).slice(0, query.limit);
     },

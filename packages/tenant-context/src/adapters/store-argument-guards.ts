@@ -1,4 +1,5 @@
 import { TenantContextError } from '../errors.js';
+import { maxTenantSearchLength } from '../store.js';
 
 /*
  * Argument checks every persistent store adapter makes before it talks to its backend, so a
@@ -143,4 +144,43 @@ export function assertStoreStringList(values: unknown, field: string): asserts v
     throw new TenantContextError('VALIDATION_FAILED', `The ${field} filter must be a list`, { details: { field } });
   }
   for (const value of values) assertStoreString(value, field);
+}
+
+/**
+ * Throws `VALIDATION_FAILED` unless `search` is a string of at most
+ * {@link maxTenantSearchLength} characters (see `TenantListQuery.search`). The details carry
+ * the length, never the text, which may be long and is typed by a person.
+ *
+ * @example
+ * ```ts
+ * if (query.search !== undefined) assertTenantSearch(query.search);
+ * ```
+ */
+export function assertTenantSearch(search: unknown): asserts search is string {
+  if (typeof search !== 'string') {
+    throw new TenantContextError('VALIDATION_FAILED', 'A tenant search must be a string', { details: { field: 'search' } });
+  }
+  if (search.length > maxTenantSearchLength) {
+    throw new TenantContextError('VALIDATION_FAILED', `A tenant search must be at most ${maxTenantSearchLength} characters`, {
+      details: { field: 'search', length: search.length, maxLength: maxTenantSearchLength },
+    });
+  }
+}
+
+/**
+ * Throws `VALIDATION_FAILED` unless `leaseExpiredBefore` (see `LifecycleRunQuery`) is a safe
+ * integer of epoch milliseconds. Checked at run time too, since a document store would
+ * otherwise take an object such as `{ $ne: null }` as an operator.
+ *
+ * @example
+ * ```ts
+ * if (query.leaseExpiredBefore !== undefined) assertLeaseExpiredBefore(query.leaseExpiredBefore);
+ * ```
+ */
+export function assertLeaseExpiredBefore(leaseExpiredBefore: unknown): asserts leaseExpiredBefore is number {
+  if (typeof leaseExpiredBefore !== 'number' || !Number.isSafeInteger(leaseExpiredBefore)) {
+    throw new TenantContextError('VALIDATION_FAILED', 'leaseExpiredBefore must be a safe integer of epoch milliseconds', {
+      details: { field: 'leaseExpiredBefore' },
+    });
+  }
 }

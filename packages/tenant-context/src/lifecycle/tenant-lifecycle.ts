@@ -147,7 +147,7 @@ export interface ResumedRun<Settings = Record<string, JsonValue>> {
  * ```
  */
 export interface ResumeIncompleteRunsOptions {
-  /** How many unfinished runs to look at, oldest first, 1 to 500. Default: 50. */
+  /** How many unfinished runs nobody holds to take over, oldest first, 1 to 500. Default: 50. */
   limit?: number;
   kind?: LifecycleRunKind;
 }
@@ -164,7 +164,10 @@ export interface ResumeIncompleteRunsOptions {
 export interface ResumeIncompleteRunsResult {
   /** Runs this worker took over, as they ended (any final state, `failed` included). */
   resumed: LifecycleRun[];
-  /** Ids of runs another worker holds. */
+  /**
+   * Ids of runs another worker holds: those it took between the listing and this worker's
+   * attempt, since the listing leaves out runs whose lease is held.
+   */
   locked: string[];
   /** Runs that stopped with an error before reaching a final state (a store outage). */
   errors: { runId: string; error: Error }[];
@@ -248,11 +251,11 @@ export interface TenantLifecycle<Settings = Record<string, JsonValue>> {
    */
   resumeRun(runId: string): Promise<ResumedRun<Settings>>;
   /**
-   * Resumes, one after the other, the oldest unfinished runs whose lease expired: what a
-   * periodic worker calls for crash recovery. `failed` runs are included, so a run that keeps
-   * failing is retried (and reported in `resumed`, still `failed`) on every sweep. Only the
-   * `limit` oldest unfinished runs are looked at, leased ones included: with more runs in
-   * flight than `limit`, raise it.
+   * Resumes, one after the other, the oldest unfinished runs whose lease is free or expired:
+   * what a periodic worker calls for crash recovery. `failed` runs are included, so a run that
+   * keeps failing is retried (and reported in `resumed`, still `failed`) on every sweep. The
+   * store lists only runs nobody holds (`leaseExpiredBefore`), so runs live workers are busy
+   * with never take up the `limit` and hide a crashed run further back.
    * @throws `VALIDATION_FAILED` for bad options, a store error when the runs cannot be listed.
    */
   resumeIncompleteRuns(options?: ResumeIncompleteRunsOptions): Promise<ResumeIncompleteRunsResult>;
@@ -577,10 +580,14 @@ export function createTenantLifecycle<Settings = Record<string, JsonValue>>(
       const candidates = await runs.listRuns({
         state: unfinishedStates,
         limit: checked.limit ?? 50,
+        // "Before" is strict, and a lease ending exactly now is free (isRunLeaseHeld).
+        leaseExpiredBefore: clock.now() + 1,
         ...(checked.kind === undefined ? {} : { kind: checked.kind }),
       });
       const result: ResumeIncompleteRunsResult = { resumed: [], locked: [], errors: [] };
       for (const candidate of candidates) {
+        // A store written before `leaseExpiredBefore` existed ignores it; never take over a
+        // run it listed although someone holds it.
         if (isRunLeaseHeld(candidate, clock.now())) {
           result.locked.push(candidate.id);
           continue;

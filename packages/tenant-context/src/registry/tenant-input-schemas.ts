@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { isValidTenantId, isValidTenantSlug } from '../identifiers.js';
 import { entitlementKeySchema, isPrototypeKey, planKeySchema } from '../plans/entitlement-keys.js';
+import { maxTenantSearchLength } from '../store.js';
 import { tenantStatuses, type TenantStatus } from '../tenant.js';
 
 export { planKeySchema };
@@ -71,7 +72,7 @@ export const tenantStatusSchema = z.enum(tenantStatuses as [TenantStatus, ...Ten
 export const listTenantsQuerySchema = z.strictObject({
   status: z.array(tenantStatusSchema).max(tenantStatuses.length).optional(),
   plan: planKeySchema.optional(),
-  search: z.string().max(200).optional(),
+  search: z.string().max(maxTenantSearchLength).optional(),
   limit: z.number().int().min(1).max(500).optional(),
   cursor: z.string().min(1).max(1024).optional(),
 });

@@ -2,6 +2,7 @@ import { createServer, type AddressInfo } from 'node:net';
 import type { TenantContextStores } from '@tenantkit/tenant-context';
 import {
   detectSqlDialect,
+  kyselyLifecycleRunStore,
   kyselyMembershipStore,
   kyselyTenantContextStores,
   kyselyTenantStore,
@@ -11,7 +12,7 @@ import {
   type SqlDialect,
 } from '@tenantkit/tenant-context/kysely';
 import { buildDomain, buildLifecycleRun, buildMembership, buildTenant, fixtureEpochMs } from '@tenantkit/test-utils';
-import { CamelCasePlugin, Migrator, sql, type Kysely } from 'kysely';
+import { CamelCasePlugin, Migrator, NO_MIGRATIONS, sql, type Kysely } from 'kysely';
 import { describe, expect, it } from 'vitest';
 
 /*
@@ -54,6 +55,12 @@ async function freshStores(harness: KyselyAdapterHarness): Promise<TenantContext
   return kyselyTenantContextStores(harness.db());
 }
 
+/** What `migrateTenantContextSchema` reports when it brings an empty database up to date. */
+export const allMigrationsApplied = [
+  { migrationName: 'tenantkit_tenant_context_0001_initial_schema', direction: 'Up', status: 'Success' },
+  { migrationName: 'tenantkit_tenant_context_0002_lifecycle_run_artifacts', direction: 'Up', status: 'Success' },
+] as const;
+
 function encodeCursor(value: unknown): string {
   return Buffer.from(JSON.stringify(value), 'utf8').toString('base64url');
 }
@@ -73,7 +80,7 @@ export function describeKyselyAdapterSpecifics(harness: KyselyAdapterHarness): v
     it('creates separate tables for another prefix, which the stores of each prefix keep apart', async () => {
       const db = harness.db();
       const first = await migrateTenantContextSchema(db, { tablePrefix: 'acme_' });
-      expect(first).toEqual([{ migrationName: 'tenantkit_tenant_context_0001_initial_schema', direction: 'Up', status: 'Success' }]);
+      expect(first).toEqual(allMigrationsApplied);
       expect(await migrateTenantContextSchema(db, { tablePrefix: 'acme_' })).toEqual([]);
       await clearTenantContextTables(db, 'acme_');
 
@@ -94,7 +101,7 @@ export function describeKyselyAdapterSpecifics(harness: KyselyAdapterHarness): v
       const runs = await Promise.all(
         [harness.db(), connectAgain(), connectAgain()].map((db) => migrateTenantContextSchema(db, { tablePrefix: 'race_' })),
       );
-      expect(runs.flat()).toEqual([{ migrationName: 'tenantkit_tenant_context_0001_initial_schema', direction: 'Up', status: 'Success' }]);
+      expect(runs.flat()).toEqual(allMigrationsApplied);
       const counters = kyselyUsageCounterStore(harness.db(), { tablePrefix: 'race_' });
       expect(await counters.increment('tnt_a', 'users', 1, 1)).toEqual({ applied: true, value: 1 });
     });
@@ -112,10 +119,80 @@ export function describeKyselyAdapterSpecifics(harness: KyselyAdapterHarness): v
       const counters = kyselyUsageCounterStore(db, { tablePrefix: 'own_' });
       expect(await counters.increment('tnt_a', 'users', 2, 5)).toEqual({ applied: true, value: 2 });
 
+      // One step down removes the artifacts column only: runs can no longer be written.
+      const runs = kyselyLifecycleRunStore(db, { tablePrefix: 'own_' });
       const down = await migrator.migrateDown();
       expect(down.error).toBeUndefined();
+      expect(down.results?.map((result) => result.migrationName)).toEqual(['tenantkit_tenant_context_0002_lifecycle_run_artifacts']);
+      await expect(runs.insertRun(buildLifecycleRun({ id: 'run_1', tenantId: 'tnt_a' }))).rejects.toMatchObject({
+        code: 'CONFIGURATION_INVALID',
+      });
+      expect(await counters.get('tnt_a', 'users')).toBe(2);
+
+      const empty = await migrator.migrateTo(NO_MIGRATIONS);
+      expect(empty.error).toBeUndefined();
       await expect(counters.get('tnt_a', 'users')).rejects.toMatchObject({ code: 'CONFIGURATION_INVALID' });
       for (const table of ['own_migrations', 'own_migrations_lock']) await sql`drop table ${sql.table(table)}`.execute(db);
+    });
+
+    it('upgrades a database the first migration created, keeping its runs, and adds artifacts to them', async () => {
+      const db = harness.db();
+      const prefix = 'upgrade_';
+      // The same bookkeeping tables as migrateTenantContextSchema, stopped after 0001: a
+      // database migrated by a release before the artifacts column existed.
+      const oldRelease = new Migrator({
+        db,
+        provider: { getMigrations: async () => tenantContextMigrations(harness.dialect, { tablePrefix: prefix }) },
+        migrationTableName: `${prefix}tenant_context_migrations`,
+        migrationLockTableName: `${prefix}tenant_context_migrations_lock`,
+      });
+      const initial = await oldRelease.migrateTo('tenantkit_tenant_context_0001_initial_schema');
+      expect(initial.error).toBeUndefined();
+
+      const runs = kyselyLifecycleRunStore(db, { tablePrefix: prefix });
+      const run = buildLifecycleRun({ id: 'run_old', tenantId: 'tnt_a', kind: 'offboarding', completedSteps: ['export:s3'] });
+      // Before the upgrade, runs are read (without artifacts) but cannot be written.
+      await expect(runs.insertRun(run)).rejects.toMatchObject({ code: 'CONFIGURATION_INVALID' });
+      await db
+        .insertInto(`${prefix}lifecycle_runs`)
+        .values({
+          id: run.id,
+          tenant_id: run.tenantId,
+          kind: run.kind,
+          state: run.state,
+          completed_steps: JSON.stringify(run.completedSteps),
+          compensated_steps: '[]',
+          input: '{}',
+          error: null,
+          lease_owner: null,
+          lease_expires_at: null,
+          created_at: run.createdAt,
+          updated_at: run.updatedAt,
+          version: run.version,
+        })
+        .execute();
+      expect(await runs.getRun('run_old')).toStrictEqual(run);
+
+      expect(await migrateTenantContextSchema(db, { tablePrefix: prefix })).toEqual([
+        { migrationName: 'tenantkit_tenant_context_0002_lifecycle_run_artifacts', direction: 'Up', status: 'Success' },
+      ]);
+      expect(await migrateTenantContextSchema(db, { tablePrefix: prefix })).toEqual([]);
+      expect(await runs.getRun('run_old')).toStrictEqual(run);
+      const artifact = { step: 'export:s3', location: 's3://exports/tnt_a.zip', details: { bytes: 12 }, recordedAt: fixtureEpochMs };
+      const withArtifacts = { ...run, artifacts: [artifact], version: 2 };
+      expect(await runs.updateRun(withArtifacts, 1)).toBe(true);
+      expect(await runs.getRun('run_old')).toStrictEqual(withArtifacts);
+
+      // Running the migration again after a crash before its bookkeeping (no transactional DDL
+      // on MySQL) changes nothing; so does undoing it twice.
+      const migration = tenantContextMigrations(harness.dialect, { tablePrefix: prefix }).tenantkit_tenant_context_0002_lifecycle_run_artifacts;
+      await migration?.up(db);
+      expect(await runs.getRun('run_old')).toStrictEqual(withArtifacts);
+      await migration?.down?.(db);
+      await migration?.down?.(db);
+      expect(await runs.getRun('run_old')).toStrictEqual({ ...run, version: 2 });
+      await migration?.up(db);
+      expect(await runs.getRun('run_old')).toStrictEqual({ ...run, version: 2 });
     });
 
     it('rejects invalid arguments with CONFIGURATION_INVALID', async () => {

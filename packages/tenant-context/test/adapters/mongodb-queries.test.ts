@@ -137,6 +137,17 @@ describe('tenant queries', () => {
     ]);
   });
 
+  it('accepts a search of up to 200 characters and refuses a longer one with VALIDATION_FAILED', () => {
+    expect(tenantSearchCondition('a'.repeat(200))).toEqual({
+      $or: [{ slug: { $regex: 'a'.repeat(200), $options: 'i' } }, { name: { $regex: 'a'.repeat(200), $options: 'i' } }],
+    });
+    expect(() => tenantSearchCondition('🚀'.repeat(100))).not.toThrow();
+    for (const search of ['a'.repeat(201), '🚀'.repeat(101), 'a'.repeat(50_000)]) {
+      expectCode(() => tenantSearchCondition(search), 'VALIDATION_FAILED');
+      expectCode(() => tenantListFilter({ limit: 10, search, status: [] }, null), 'VALIDATION_FAILED');
+    }
+  });
+
   it('refuses a status, plan or search that is not a string, before it can become an operator', () => {
     expectCode(() => tenantListFilter({ limit: 10, plan: operatorObject }, null), 'VALIDATION_FAILED');
     expectCode(() => tenantListFilter({ limit: 10, search: operatorObject }, null), 'VALIDATION_FAILED');
@@ -211,6 +222,35 @@ describe('lifecycle run queries', () => {
     expect(lifecycleRunListFilter({ limit: 10, state: [] })).toEqual({ state: { $in: [] } });
     expectCode(() => lifecycleRunListFilter({ limit: 10, tenantId: operatorObject }), 'VALIDATION_FAILED');
     expectCode(() => lifecycleRunListFilter({ limit: 10, kind: operatorObject as never }), 'VALIDATION_FAILED');
+  });
+
+  it('filter on a free or expired lease with leaseExpiredBefore, alongside the other conditions', () => {
+    expect(lifecycleRunListFilter({ limit: 10, leaseExpiredBefore: fixtureEpochMs })).toEqual({
+      $or: [{ leaseExpiresAt: null }, { leaseExpiresAt: { $lt: fixtureEpochMs } }],
+    });
+    expect(
+      lifecycleRunListFilter({ limit: 10, kind: 'offboarding', state: ['running', 'failed'], tenantId: 'tnt_a', leaseExpiredBefore: 0 }),
+    ).toEqual({
+      tenantId: 'tnt_a',
+      kind: 'offboarding',
+      state: { $in: ['running', 'failed'] },
+      $or: [{ leaseExpiresAt: null }, { leaseExpiresAt: { $lt: 0 } }],
+    });
+    expect(lifecycleRunListFilter({ limit: 10, leaseExpiredBefore: undefined })).toEqual({});
+  });
+
+  it('refuse a leaseExpiredBefore that is not a safe integer, before it can become an operator', () => {
+    for (const leaseExpiredBefore of [{ $gt: 0 }, '5', null, 1.5, Number.NaN, Number.POSITIVE_INFINITY, Number.MAX_SAFE_INTEGER + 2]) {
+      expectCode(() => lifecycleRunListFilter({ limit: 10, leaseExpiredBefore: leaseExpiredBefore as number }), 'VALIDATION_FAILED');
+    }
+  });
+
+  it('are served by the state index when crash recovery lists unfinished runs', () => {
+    // The lease condition is checked on the few unfinished runs the state index finds.
+    const stateIndex = tenantContextIndexes.find((index) => index.collection === 'lifecycleRuns' && index.name === 'state_createdAt_id');
+    expect(stateIndex?.key).toEqual({ state: 1, createdAt: 1, _id: 1 });
+    const filter = lifecycleRunListFilter({ limit: 50, state: ['running', 'compensating', 'failed'], leaseExpiredBefore: 1 });
+    expect(Object.keys(filter)).toEqual(['state', '$or']);
   });
 
   it('list oldest first and compare-and-set on the version', () => {
@@ -302,6 +342,29 @@ describe('documents', () => {
     const runDocument = lifecycleRunToDocument(run);
     expect(runDocument._id).toBe('run_1');
     expect(lifecycleRunFromDocument(runDocument)).toEqual(run);
+  });
+
+  it('store a run\'s artifacts in its document and read them back', () => {
+    const artifacts = [
+      { step: 'export:s3', location: 's3://exports/tnt_a.zip', details: { bytes: 2048, parts: ['a', null], when: { at: 1 } }, recordedAt: fixtureEpochMs },
+      { step: 'delete-data:rows', location: 'ticket #42', recordedAt: fixtureEpochMs + 1 },
+    ];
+    const run = buildLifecycleRun({ id: 'run_1', tenantId: 'tnt_a', kind: 'offboarding', artifacts });
+    const document = lifecycleRunToDocument(run);
+    expect(document.artifacts).toEqual(artifacts);
+    expect(lifecycleRunFromDocument(document)).toStrictEqual(run);
+    const emptied = buildLifecycleRun({ id: 'run_2', tenantId: 'tnt_a', artifacts: [] });
+    expect(lifecycleRunFromDocument(lifecycleRunToDocument(emptied))).toStrictEqual(emptied);
+  });
+
+  it('leave artifacts out of the document of a run without them, and out of the run read back', () => {
+    const run = buildLifecycleRun({ id: 'run_1', tenantId: 'tnt_a' });
+    expect(lifecycleRunToDocument(run)).not.toHaveProperty('artifacts');
+    expect(lifecycleRunToDocument({ ...run, artifacts: undefined })).not.toHaveProperty('artifacts');
+    // A document written before the field existed.
+    const { artifacts: _absent, ...oldDocument } = lifecycleRunToDocument(run);
+    expect(lifecycleRunFromDocument(oldDocument)).toStrictEqual(run);
+    expect(lifecycleRunFromDocument(oldDocument)).not.toHaveProperty('artifacts');
   });
 });
 
@@ -478,6 +541,10 @@ describe('MongoDB stores against an unreachable server', () => {
     });
     await expect(stores.memberships.getMembership('tnt_a', operatorObject)).rejects.toMatchObject({ code: 'VALIDATION_FAILED' });
     await expect(stores.lifecycleRuns.listRuns({ limit: 501 })).rejects.toMatchObject({ code: 'VALIDATION_FAILED' });
+    await expect(stores.lifecycleRuns.listRuns({ limit: 10, leaseExpiredBefore: operatorObject as never })).rejects.toMatchObject({
+      code: 'VALIDATION_FAILED',
+    });
+    await expect(stores.tenants.listTenants({ limit: 10, search: 'a'.repeat(201) })).rejects.toMatchObject({ code: 'VALIDATION_FAILED' });
     await expect(stores.usageCounters.increment('tnt_a', 'users', 0, 10)).rejects.toMatchObject({ code: 'VALIDATION_FAILED' });
     await expect(stores.usageCounters.increment('tnt_a', 'users', 1, -2)).rejects.toMatchObject({ code: 'VALIDATION_FAILED' });
     await expect(stores.usageCounters.decrement('tnt_a', 'users', 1.5)).rejects.toMatchObject({ code: 'VALIDATION_FAILED' });

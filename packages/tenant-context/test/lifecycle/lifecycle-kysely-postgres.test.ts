@@ -154,7 +154,38 @@ await describeWithService('postgres', 'tenant lifecycle on the Kysely stores (Po
     expect(await stores.usageCounters.getAll(tenant.id)).toEqual({});
   });
 
-  // The Kysely lifecycle_runs table has no column for LifecycleRun.artifacts yet, so a run read
-  // back (by a resuming worker, or an operator) has lost its export locations.
-  it.todo('keeps export artifacts when the run is read back (needs an artifacts column in the Kysely adapter)');
+  it('keeps export artifacts when the run is read back, by an operator or by a worker resuming it', async () => {
+    const clock = createManualClock(START + 10 * LEASE_MS);
+    const seeding = worker('pg-seed', clock);
+    const { tenant } = await seeding.lifecycle.startOnboarding({ slug: 'pg-exported', name: 'Exported', adminUserId: 'usr_f' });
+    const register = (lifecycle: ReturnType<typeof worker>['lifecycle']) => {
+      lifecycle.useOffboardingStep('export', {
+        name: 'archive',
+        run: ({ tenantId }) => ({ location: `s3://exports/${tenantId}.zip`, details: { bytes: 2048, parts: ['a', 'b'] } }),
+      });
+      lifecycle.useOffboardingStep('delete-data', { name: 'rows', run: () => undefined });
+    };
+    // Worker A dies right after the export, before recording the deletion.
+    const crashed = worker('pg-export-a', clock, { failRunWrites: (run) => run.completedSteps.includes('delete-data:rows') });
+    register(crashed.lifecycle);
+    await expect(crashed.lifecycle.startOffboarding(tenant.id, { reason: 'contract ended' })).rejects.toMatchObject({
+      code: 'STORE_UNAVAILABLE',
+    });
+    const exported = { step: 'export:archive', location: `s3://exports/${tenant.id}.zip`, details: { bytes: 2048, parts: ['a', 'b'] }, recordedAt: clock.now() };
+    const [stuck] = await stores.lifecycleRuns.listRuns({ kind: 'offboarding', tenantId: tenant.id, limit: 10 });
+    expect(stuck).toMatchObject({ state: 'running', leaseOwner: 'pg-export-a', artifacts: [exported] });
+
+    // Worker B's sweep skips the run while A's lease lasts, then takes it over and keeps the export.
+    const resuming = worker('pg-export-b', clock);
+    register(resuming.lifecycle);
+    expect(await resuming.lifecycle.resumeIncompleteRuns({ kind: 'offboarding' })).toEqual({ resumed: [], locked: [], errors: [] });
+    clock.advance(LEASE_MS);
+    const sweep = await resuming.lifecycle.resumeIncompleteRuns({ kind: 'offboarding' });
+    expect(sweep.errors).toEqual([]);
+    expect(sweep.resumed).toHaveLength(1);
+    const [finished] = sweep.resumed;
+    expect(finished).toMatchObject({ id: stuck?.id, state: 'completed', artifacts: [exported] });
+    expect(await stores.lifecycleRuns.getRun(stuck?.id ?? '')).toEqual(finished);
+    expect((await stores.tenants.getTenantById(tenant.id))?.status).toBe('deleted');
+  });
 });

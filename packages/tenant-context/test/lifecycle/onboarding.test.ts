@@ -9,7 +9,7 @@ import { createTenantLifecycle, type TenantLifecycleOptions } from '../../src/li
 import { createMembershipService } from '../../src/memberships/membership-service.js';
 import { createTenantRegistry } from '../../src/registry/tenant-registry.js';
 import { currentTenant, currentTenantId, runWithTenant } from '../../src/scope/tenant-scope.js';
-import type { TenantContextStores } from '../../src/store.js';
+import type { LifecycleRunStore, TenantContextStores } from '../../src/store.js';
 import type { Tenant } from '../../src/tenant.js';
 
 const START = Date.UTC(2026, 0, 1);
@@ -573,8 +573,9 @@ describe('crash recovery', () => {
   it('resumes after the lease expired, re-running only the step in flight', async () => {
     const { run, clock, calls, workerB, stores } = await crashAfterRolesHook();
 
+    // While worker A's lease lasts, the sweep does not even list the run.
     const early = await workerB.lifecycle.resumeIncompleteRuns();
-    expect(early).toEqual({ resumed: [], locked: [run.id], errors: [] });
+    expect(early).toEqual({ resumed: [], locked: [], errors: [] });
     await expect(workerB.lifecycle.resumeRun(run.id)).rejects.toMatchObject({ code: 'LIFECYCLE_RUN_LOCKED' });
 
     clock.advance(LEASE_MS);
@@ -601,6 +602,61 @@ describe('crash recovery', () => {
     expect(resumed?.payload).toMatchObject({ previousState: 'running', previousLeaseOwner: 'worker-a', run: { leaseOwner: 'worker-b' } });
     // A second sweep finds nothing left to do.
     expect(await workerB.lifecycle.resumeIncompleteRuns()).toEqual({ resumed: [], locked: [], errors: [] });
+  });
+
+  /** Runs older than the crashed one that a live worker holds for ten more leases. */
+  async function insertBusyRuns(stores: TenantContextStores, count: number, leaseExpiresAt: number): Promise<string[]> {
+    const ids = Array.from({ length: count }, (_, index) => `run_busy_${index}`);
+    for (const [index, id] of ids.entries()) {
+      await stores.lifecycleRuns.insertRun({
+        id,
+        kind: 'onboarding',
+        tenantId: `tnt_busy_${index}`,
+        state: 'running',
+        completedSteps: ['create-record'],
+        compensatedSteps: [],
+        input: {},
+        error: null,
+        leaseOwner: 'worker-live',
+        leaseExpiresAt,
+        createdAt: START - 1_000 + index,
+        updatedAt: START,
+        version: 1,
+      });
+    }
+    return ids;
+  }
+
+  it('resumes a crashed run behind more older runs held by live workers than the limit', async () => {
+    const { run, clock, stores, workerB } = await crashAfterRolesHook();
+    clock.advance(LEASE_MS);
+    const busy = await insertBusyRuns(stores, 5, clock.now() + 10 * LEASE_MS);
+
+    const sweep = await workerB.lifecycle.resumeIncompleteRuns({ limit: 1 });
+    expect(sweep.locked).toEqual([]);
+    expect(sweep.errors).toEqual([]);
+    expect(sweep.resumed.map((resumed) => [resumed.id, resumed.state])).toEqual([[run.id, 'completed']]);
+    for (const id of busy) expect(await stores.lifecycleRuns.getRun(id)).toMatchObject({ leaseOwner: 'worker-live', version: 1 });
+  });
+
+  it('leaves runs held by live workers alone, reporting them as locked, when the store ignores leaseExpiredBefore', async () => {
+    const { run, clock, stores } = await crashAfterRolesHook();
+    clock.advance(LEASE_MS);
+    const busy = await insertBusyRuns(stores, 2, clock.now() + 10 * LEASE_MS);
+    // A store written before the filter existed lists every unfinished run.
+    const legacyRuns: LifecycleRunStore = {
+      ...stores.lifecycleRuns,
+      listRuns: ({ leaseExpiredBefore, ...query }) => stores.lifecycleRuns.listRuns(query),
+    };
+    const workerD = setup({ workerId: 'worker-d', runs: legacyRuns }, { stores, clock });
+    workerD.lifecycle.useOnboardingStep('provision-storage', { name: 'schema', run: () => undefined });
+    workerD.lifecycle.useOnboardingStep('seed-defaults', { name: 'roles', run: () => undefined });
+    workerD.lifecycle.useOnboardingStep('notify', { name: 'welcome', run: () => undefined });
+
+    const sweep = await workerD.lifecycle.resumeIncompleteRuns({ limit: 10 });
+    expect(sweep.locked).toEqual(busy);
+    expect(sweep.resumed.map((resumed) => [resumed.id, resumed.state])).toEqual([[run.id, 'completed']]);
+    for (const id of busy) expect(await stores.lifecycleRuns.getRun(id)).toMatchObject({ leaseOwner: 'worker-live', version: 1 });
   });
 
   it('lets exactly one of two workers resuming the same run proceed', async () => {

@@ -664,6 +664,7 @@ describe('listTenants', () => {
     ['an unknown status', { status: ['archived'] }],
     ['an unknown key', { orderBy: 'name' }],
     ['a malformed cursor', { cursor: 'not-a-cursor' }],
+    ['a search over 200 characters', { search: 'a'.repeat(201) }],
   ])('refuses %s with VALIDATION_FAILED', async (_label, query) => {
     const { registry } = await seed();
     await expect(registry.listTenants(query as never)).rejects.toMatchObject({ code: 'VALIDATION_FAILED' });

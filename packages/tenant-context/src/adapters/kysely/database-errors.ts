@@ -149,7 +149,8 @@ export function isDatabaseUnavailable(error: unknown, depth = 0): boolean {
 function isMissingSchema(error: unknown): boolean {
   const { code, message } = shapeOf(error);
   if (code === '42P01' || code === '42703' || code === 'ER_NO_SUCH_TABLE' || code === 'ER_BAD_FIELD_ERROR') return true;
-  return typeof message === 'string' && /^no such (table|column): /.test(message);
+  // SQLite names a missing column "no such column" in a query, "has no column named" in an insert.
+  return typeof message === 'string' && (/^no such (table|column): /.test(message) || /^table \S+ has no column named /.test(message));
 }
 
 /**

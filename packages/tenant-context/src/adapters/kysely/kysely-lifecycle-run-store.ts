@@ -1,7 +1,8 @@
 import type { Insertable, Kysely } from 'kysely';
 import { TenantContextError } from '../../errors.js';
-import type { LifecycleRun, LifecycleRunKind, LifecycleRunState } from '../../lifecycle/lifecycle-run.js';
+import type { LifecycleArtifact, LifecycleRun, LifecycleRunKind, LifecycleRunState } from '../../lifecycle/lifecycle-run.js';
 import type { LifecycleRunQuery, LifecycleRunStore } from '../../store.js';
+import { assertLeaseExpiredBefore } from '../store-argument-guards.js';
 import { readJson, readNullableSafeInteger, readNullableText, readSafeInteger, readText, writeJson } from './column-values.js';
 import { runStoreOperation } from './database-errors.js';
 import { resolveKyselyStoreContext, type KyselyStoreContext, type KyselyTenantContextOptions } from './kysely-store-context.js';
@@ -10,6 +11,10 @@ import type { LifecycleRunsTable, TenantContextRow } from './schema.js';
 import { assertNextVersion, assertPageLimit } from './store-arguments.js';
 
 function lifecycleRunFromRow(row: TenantContextRow<'lifecycle_runs'>): LifecycleRun {
+  // `null` (or no column at all, on a schema read before migration 0002) means none: the
+  // property is left out, as the memory store leaves it out.
+  const artifacts =
+    row.artifacts === null || row.artifacts === undefined ? undefined : readJson<LifecycleArtifact[]>(row.artifacts, 'artifacts');
   return {
     id: readText(row.id, 'id'),
     kind: readText(row.kind, 'kind') as LifecycleRunKind,
@@ -19,6 +24,7 @@ function lifecycleRunFromRow(row: TenantContextRow<'lifecycle_runs'>): Lifecycle
     compensatedSteps: readJson<string[]>(row.compensated_steps, 'compensated_steps'),
     input: readJson<LifecycleRun['input']>(row.input, 'input'),
     error: row.error === null ? null : readJson<LifecycleRun['error']>(row.error, 'error'),
+    ...(artifacts === undefined ? {} : { artifacts }),
     leaseOwner: readNullableText(row.lease_owner, 'lease_owner'),
     leaseExpiresAt: readNullableSafeInteger(row.lease_expires_at, 'lease_expires_at'),
     createdAt: readSafeInteger(row.created_at, 'created_at'),
@@ -39,6 +45,8 @@ function lifecycleRunToRow(run: LifecycleRun): Insertable<LifecycleRunsTable> {
     compensated_steps: writeJson(run.compensatedSteps, 'compensated steps'),
     input: writeJson(run.input, 'run input'),
     error: run.error === null ? null : writeJson(run.error, 'run error'),
+    // Written on every update, so an update without artifacts clears them, as it does in memory.
+    artifacts: run.artifacts === undefined ? null : writeJson(run.artifacts, 'run artifacts'),
     lease_owner: run.leaseOwner,
     lease_expires_at: run.leaseExpiresAt,
     created_at: run.createdAt,
@@ -97,12 +105,23 @@ export function createKyselyLifecycleRunStore(context: KyselyStoreContext): Life
 
     async listRuns(query: LifecycleRunQuery) {
       assertPageLimit(query.limit);
+      const { leaseExpiredBefore } = query;
+      if (leaseExpiredBefore !== undefined) assertLeaseExpiredBefore(leaseExpiredBefore);
       if (query.state !== undefined && query.state.length === 0) return [];
       const rows = await runStoreOperation('listRuns', () => {
         let select = db.selectFrom(tables.lifecycle_runs).selectAll();
         if (query.tenantId !== undefined) select = select.where('tenant_id', '=', query.tenantId);
         if (query.kind !== undefined) select = select.where('kind', '=', query.kind);
         if (query.state !== undefined) select = select.where('state', 'in', [...query.state]);
+        // No index of its own: crash recovery asks for unfinished states, which the
+        // (state, created_at, id) index narrows to the few runs in flight, and the rows among
+        // them that live workers hold are skipped as they are read. ("null or below t" is no
+        // single index range either, so a wider index would buy little.)
+        if (leaseExpiredBefore !== undefined) {
+          select = select.where(({ eb, or }) =>
+            or([eb('lease_expires_at', 'is', null), eb('lease_expires_at', '<', leaseExpiredBefore)]),
+          );
+        }
         return select.orderBy('created_at').orderBy('id').limit(query.limit).execute();
       });
       return rows.map(lifecycleRunFromRow);

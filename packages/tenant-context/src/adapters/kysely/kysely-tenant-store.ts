@@ -2,6 +2,7 @@ import type { Insertable, Kysely } from 'kysely';
 import { sql } from 'kysely';
 import { TenantContextError } from '../../errors.js';
 import type { TenantListQuery, TenantPage, TenantStore } from '../../store.js';
+import { assertTenantSearch } from '../store-argument-guards.js';
 import type { DomainStatus, JsonValue, Tenant, TenantDomain, TenantStatus } from '../../tenant.js';
 import { readJson, readNullableSafeInteger, readNullableText, readSafeInteger, readText, writeJson } from './column-values.js';
 import { runStoreOperation, uniqueViolationTarget } from './database-errors.js';
@@ -163,10 +164,9 @@ export function createKyselyTenantStore(context: KyselyStoreContext): TenantStor
     async listTenants(query: TenantListQuery): Promise<TenantPage> {
       assertPageLimit(query.limit);
       const after = query.cursor === undefined ? null : decodeTenantCursor(query.cursor);
+      // Before the status short-cut, so a bad search fails whatever else the query says.
+      if (query.search !== undefined) assertTenantSearch(query.search);
       if (query.status !== undefined && query.status.length === 0) return { items: [], nextCursor: null };
-      if (query.search !== undefined && typeof query.search !== 'string') {
-        throw new TenantContextError('VALIDATION_FAILED', 'A tenant search must be a string');
-      }
 
       const rows = await runStoreOperation('listTenants', () => {
         let select = db.selectFrom(tables.tenants).selectAll();

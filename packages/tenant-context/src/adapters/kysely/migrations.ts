@@ -5,6 +5,7 @@ import { TenantContextError } from '../../errors.js';
 import { parseOrThrow } from '../../validation.js';
 import { isDatabaseUnavailable } from './database-errors.js';
 import { resolveKyselyStoreContext, type KyselyTenantContextOptions } from './kysely-store-context.js';
+import { addLifecycleRunArtifactsColumn, dropLifecycleRunArtifactsColumn } from './lifecycle-run-artifacts-column.js';
 import { createTenantContextTables, dropTenantContextTables } from './schema-ddl.js';
 import { defaultTablePrefix, tenantContextMigrationTableNames } from './schema.js';
 import { sqlDialects, type SqlDialect } from './sql-dialect.js';
@@ -62,6 +63,12 @@ export function tenantContextMigrations(dialect: SqlDialect, options?: TenantCon
     tenantkit_tenant_context_0001_initial_schema: {
       up: (db: Kysely<any>) => createTenantContextTables(db, parsed.dialect, prefix),
       down: (db: Kysely<any>) => dropTenantContextTables(db, prefix),
+    },
+    // Released migrations never change (databases that ran them keep what they made); the
+    // schema only moves forward through new ones.
+    tenantkit_tenant_context_0002_lifecycle_run_artifacts: {
+      up: (db: Kysely<any>) => addLifecycleRunArtifactsColumn(db, parsed.dialect, prefix),
+      down: (db: Kysely<any>) => dropLifecycleRunArtifactsColumn(db, parsed.dialect, prefix),
     },
   };
 }

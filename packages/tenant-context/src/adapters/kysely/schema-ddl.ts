@@ -5,7 +5,9 @@ import { columnLengths, tenantContextConstraintNames, tenantContextTableNames } 
 import type { SqlDialect } from './sql-dialect.js';
 
 /*
- * The tables, written once as data and rendered per dialect:
+ * The tables as migration 0001 creates them (later migrations change them in place; 0002 adds
+ * `lifecycle_runs.artifacts`, see lifecycle-run-artifacts-column.ts), written once as data and
+ * rendered per dialect:
  * - Key-like columns compare and sort byte-wise, as the store contracts require (`t_a` and
  *   `t_A` are two tenants; lists sort like JavaScript string comparison): `collate "C"` on
  *   Postgres, a NO PAD binary collation on MySQL (the default `utf8mb4_bin` pads, so `'a'`

@@ -74,7 +74,9 @@ export interface MembershipsTable {
 }
 
 /**
- * The onboarding/offboarding runs table; step lists, input and error are JSON text.
+ * The onboarding/offboarding runs table; step lists, input, error and artifacts are JSON text.
+ * `artifacts` arrived with migration `0002_lifecycle_run_artifacts` and is `null` for a run
+ * without artifacts (and for every run written before that migration).
  *
  * @example
  * ```ts
@@ -90,6 +92,7 @@ export interface LifecycleRunsTable {
   compensated_steps: string;
   input: string;
   error: string | null;
+  artifacts: string | null;
   lease_owner: string | null;
   lease_expires_at: NullableIntegerColumn;
   created_at: IntegerColumn;

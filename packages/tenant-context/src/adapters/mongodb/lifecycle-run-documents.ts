@@ -32,6 +32,8 @@ export function lifecycleRunToDocument(run: LifecycleRun): LifecycleRunDocument 
     compensatedSteps: stored.compensatedSteps,
     input: stored.input,
     error: stored.error,
+    // Left out when the run has none, so it reads back without the property (not as `[]`).
+    ...(stored.artifacts === undefined ? {} : { artifacts: stored.artifacts }),
     leaseOwner: stored.leaseOwner,
     leaseExpiresAt: stored.leaseExpiresAt,
     createdAt: stored.createdAt,
@@ -41,7 +43,8 @@ export function lifecycleRunToDocument(run: LifecycleRun): LifecycleRunDocument 
 }
 
 /**
- * The run record of a stored document, field by field.
+ * The run record of a stored document, field by field; `artifacts` only when the document has
+ * them (documents written before the field existed have none).
  *
  * @example
  * ```ts
@@ -58,6 +61,7 @@ export function lifecycleRunFromDocument(document: LifecycleRunDocument): Lifecy
     compensatedSteps: document.compensatedSteps,
     input: document.input,
     error: document.error,
+    ...(document.artifacts === undefined ? {} : { artifacts: document.artifacts }),
     leaseOwner: document.leaseOwner,
     leaseExpiresAt: document.leaseExpiresAt,
     createdAt: document.createdAt,

@@ -1,6 +1,6 @@
 import type { Filter, Sort } from 'mongodb';
 import type { LifecycleRunQuery } from '../../store.js';
-import { assertStoreString, assertStoreStringList } from '../store-argument-guards.js';
+import { assertLeaseExpiredBefore, assertStoreString, assertStoreStringList } from '../store-argument-guards.js';
 import type { LifecycleRunDocument } from './lifecycle-run-documents.js';
 
 /*
@@ -8,15 +8,19 @@ import type { LifecycleRunDocument } from './lifecycle-run-documents.js';
  */
 
 /**
- * The filter of {@link LifecycleRunStore.listRuns}: kind, states (none match an empty list) and
- * tenant, each only when given.
+ * The filter of {@link LifecycleRunStore.listRuns}: kind, states (none match an empty list),
+ * tenant and free or expired lease, each only when given. The lease condition has no index of
+ * its own: crash recovery lists unfinished states, which the `state_createdAt_id` index narrows
+ * to the few runs in flight, and the held leases among them are filtered as they are fetched.
  *
- * @throws TenantContextError `VALIDATION_FAILED` when the kind, a state or the tenant id is not a string.
+ * @throws TenantContextError `VALIDATION_FAILED` when the kind, a state or the tenant id is not
+ *   a string, or `leaseExpiredBefore` is not a safe integer.
  *
  * @example
  * ```ts
- * lifecycleRunListFilter({ limit: 100, state: ['running', 'compensating'] });
- * // { state: { $in: ['running', 'compensating'] } }
+ * lifecycleRunListFilter({ limit: 100, state: ['running', 'compensating'], leaseExpiredBefore: 1767225600001 });
+ * // { state: { $in: ['running', 'compensating'] },
+ * //   $or: [{ leaseExpiresAt: null }, { leaseExpiresAt: { $lt: 1767225600001 } }] }
  * ```
  */
 export function lifecycleRunListFilter(query: LifecycleRunQuery): Filter<LifecycleRunDocument> {
@@ -25,10 +29,16 @@ export function lifecycleRunListFilter(query: LifecycleRunQuery): Filter<Lifecyc
   if (query.state !== undefined) {
     assertStoreStringList(query.state, 'state');
   }
+  const { leaseExpiredBefore } = query;
+  if (leaseExpiredBefore !== undefined) assertLeaseExpiredBefore(leaseExpiredBefore);
   return {
     ...(query.tenantId === undefined ? {} : { tenantId: query.tenantId }),
     ...(query.kind === undefined ? {} : { kind: query.kind }),
     ...(query.state === undefined ? {} : { state: { $in: [...query.state] } }),
+    // `null` also matches a missing field; the stores always write one, so both mean "free".
+    ...(leaseExpiredBefore === undefined
+      ? {}
+      : { $or: [{ leaseExpiresAt: null }, { leaseExpiresAt: { $lt: leaseExpiredBefore } }] }),
   };
 }
 

@@ -1,7 +1,7 @@
 import type { Filter, Sort, UpdateFilter } from 'mongodb';
 import type { TenantListQuery } from '../../store.js';
 import type { TenantDomain } from '../../tenant.js';
-import { assertStoreString, assertStoreStringList } from '../store-argument-guards.js';
+import { assertStoreString, assertStoreStringList, assertTenantSearch } from '../store-argument-guards.js';
 import type { TenantCursorPosition } from './keyset-cursor.js';
 import type { DomainDocument, TenantDocument } from './tenant-documents.js';
 
@@ -33,6 +33,9 @@ export function escapeRegexLiteral(text: string): string {
  * name. `%`, `_` and `\` have no special meaning (the contract's SQL wording), and neither has
  * any regular expression syntax.
  *
+ * @throws TenantContextError `VALIDATION_FAILED` when the search is not a string or is longer
+ *   than `maxTenantSearchLength` (200) characters.
+ *
  * @example
  * ```ts
  * tenantSearchCondition('acme');
@@ -40,7 +43,7 @@ export function escapeRegexLiteral(text: string): string {
  * ```
  */
 export function tenantSearchCondition(search: string): Filter<TenantDocument> {
-  assertStoreString(search, 'search');
+  assertTenantSearch(search);
   const pattern = escapeRegexLiteral(search);
   return {
     $or: [{ slug: { $regex: pattern, $options: 'i' } }, { name: { $regex: pattern, $options: 'i' } }],
@@ -67,7 +70,8 @@ export function tenantsAfterCondition(after: TenantCursorPosition): Filter<Tenan
  * when there is none; none at all for an empty list), the plan, the search and the cursor
  * position, all combined with AND.
  *
- * @throws TenantContextError `VALIDATION_FAILED` when a status, the plan or the search is not a string.
+ * @throws TenantContextError `VALIDATION_FAILED` when a status or the plan is not a string, or
+ *   the search is not a string of at most 200 characters.
  *
  * @example
  * ```ts
