@@ -14,7 +14,18 @@ import type {
   UsageIncrementResult,
 } from '../store.js';
 import type { Membership, Tenant, TenantDomain } from '../tenant.js';
-import { assertLeaseExpiredBefore, assertTenantSearch } from './store-argument-guards.js';
+import { decodeMembershipCursor, decodeTenantCursor, encodeMembershipCursor, encodeTenantCursor } from './keyset-cursor.js';
+import {
+  assertCounterLimit,
+  assertCounterValue,
+  assertExpectedVersion,
+  assertLeaseExpiredBefore,
+  assertPageLimit,
+  assertPositiveAmount,
+  assertTenantSearch,
+  counterOverflowError,
+} from './store-argument-guards.js';
+import { toStoredJson } from './stored-json.js';
 
 /*
  * The reference implementation of every store contract in `store.ts`. It lives in one process,
@@ -22,50 +33,6 @@ import { assertLeaseExpiredBefore, assertTenantSearch } from './store-argument-g
  * stored as deep-frozen JSON copies, so what a caller passed in or got back can never change
  * what is stored, and reads can hand out the stored snapshot without copying it again.
  */
-
-const MAX_PAGE_SIZE = 500;
-
-function assertPageLimit(limit: number): void {
-  if (!Number.isInteger(limit) || limit < 1 || limit > MAX_PAGE_SIZE) {
-    throw new TenantContextError('VALIDATION_FAILED', `A page size must be a whole number from 1 to ${MAX_PAGE_SIZE}`, {
-      details: { limit: String(limit) },
-    });
-  }
-}
-
-function assertExpectedVersion(version: number, expectedVersion: number): void {
-  // The contract makes every write bump the version by exactly one; a caller that does
-  // otherwise would break compare-and-set for everyone else, so refuse it loudly.
-  if (!Number.isSafeInteger(expectedVersion) || version !== expectedVersion + 1) {
-    throw new TenantContextError('VALIDATION_FAILED', 'The new version must be the expected version plus one', {
-      details: { version, expectedVersion },
-    });
-  }
-}
-
-function assertPositiveAmount(amount: number): void {
-  if (!Number.isSafeInteger(amount) || amount < 1) {
-    throw new TenantContextError('VALIDATION_FAILED', 'A usage amount must be a positive safe integer', {
-      details: { amount: String(amount) },
-    });
-  }
-}
-
-function assertCounterLimit(limit: number): void {
-  if (!Number.isSafeInteger(limit) || limit < -1) {
-    throw new TenantContextError('VALIDATION_FAILED', 'A usage limit must be -1 (unlimited) or a non-negative safe integer', {
-      details: { limit: String(limit) },
-    });
-  }
-}
-
-function assertCounterValue(value: number): void {
-  if (!Number.isSafeInteger(value) || value < 0) {
-    throw new TenantContextError('VALIDATION_FAILED', 'A usage counter must be a non-negative safe integer', {
-      details: { value: String(value) },
-    });
-  }
-}
 
 function deepFreeze<T>(value: T): T {
   if (typeof value === 'object' && value !== null) {
@@ -80,48 +47,7 @@ function deepFreeze<T>(value: T): T {
  * tested against the memory stores cannot rely on values a persistent store would lose.
  */
 function frozenJsonCopy<T>(record: T, what: string): T {
-  let copy: T;
-  try {
-    copy = JSON.parse(JSON.stringify(record)) as T;
-  } catch (cause) {
-    throw new TenantContextError('VALIDATION_FAILED', `The ${what} is not JSON-serializable`, { cause });
-  }
-  return deepFreeze(copy);
-}
-
-function encodeCursor(position: readonly (string | number)[]): string {
-  return Buffer.from(JSON.stringify(position), 'utf8').toString('base64url');
-}
-
-function invalidCursor(): TenantContextError {
-  return new TenantContextError('VALIDATION_FAILED', 'The cursor is not one this store issued');
-}
-
-function decodeCursor(cursor: string): unknown[] {
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
-  } catch {
-    throw invalidCursor();
-  }
-  if (!Array.isArray(parsed)) throw invalidCursor();
-  return parsed;
-}
-
-/** Tenant cursors are `['t', createdAt, id]`: the sort key of the last row of the page. */
-function decodeTenantCursor(cursor: string): { createdAt: number; id: string } {
-  const [tag, createdAt, id, ...rest] = decodeCursor(cursor);
-  if (tag !== 't' || typeof createdAt !== 'number' || !Number.isFinite(createdAt) || typeof id !== 'string' || rest.length > 0) {
-    throw invalidCursor();
-  }
-  return { createdAt, id };
-}
-
-/** Membership cursors are `['m', userId]`: the user id of the last row of the page. */
-function decodeMembershipCursor(cursor: string): string {
-  const [tag, userId, ...rest] = decodeCursor(cursor);
-  if (tag !== 'm' || typeof userId !== 'string' || rest.length > 0) throw invalidCursor();
-  return userId;
+  return deepFreeze(toStoredJson(record, what));
 }
 
 function compareStrings(a: string, b: string): number {
@@ -225,7 +151,7 @@ export function memoryTenantStore(): TenantStore {
       matches.sort(compareCreatedAtThenId);
       const items = matches.slice(0, query.limit);
       const last = items.at(-1);
-      const nextCursor = matches.length > query.limit && last !== undefined ? encodeCursor(['t', last.createdAt, last.id]) : null;
+      const nextCursor = matches.length > query.limit && last !== undefined ? encodeTenantCursor(last) : null;
       return { items, nextCursor };
     },
 
@@ -351,7 +277,7 @@ export function memoryMembershipStore(): MembershipStore {
       matches.sort((a, b) => compareStrings(a.userId, b.userId));
       const items = matches.slice(0, query.limit);
       const last = items.at(-1);
-      const nextCursor = matches.length > query.limit && last !== undefined ? encodeCursor(['m', last.userId]) : null;
+      const nextCursor = matches.length > query.limit && last !== undefined ? encodeMembershipCursor(last.userId) : null;
       return { items, nextCursor };
     },
 
@@ -454,11 +380,7 @@ export function memoryUsageCounterStore(): UsageCounterStore {
       const current = countersByTenant.get(tenantId)?.get(resource) ?? 0;
       if (limit !== -1 && current + amount > limit) return { applied: false, value: current };
       const value = current + amount;
-      if (!Number.isSafeInteger(value)) {
-        throw new TenantContextError('VALIDATION_FAILED', 'The counter would exceed the largest safe integer', {
-          details: { resource },
-        });
-      }
+      if (!Number.isSafeInteger(value)) throw counterOverflowError(resource);
       countersOf(tenantId).set(resource, value);
       return { applied: true, value };
     },

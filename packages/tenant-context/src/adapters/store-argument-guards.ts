@@ -2,9 +2,10 @@ import { TenantContextError } from '../errors.js';
 import { maxTenantSearchLength } from '../store.js';
 
 /*
- * Argument checks every persistent store adapter makes before it talks to its backend, so a
- * bad argument fails with the same `VALIDATION_FAILED` whatever the store, and never as a
- * driver error after a round trip. The messages match the memory reference stores.
+ * Argument checks every store adapter (memory, SQL, MongoDB, Redis) makes before it touches
+ * its backend, so a bad argument fails with the same `VALIDATION_FAILED` and message whatever
+ * the store, and never as a driver error after a round trip. Checks that follow from one
+ * backend's columns (lengths, storable characters) stay with that adapter.
  */
 
 /**

@@ -14,6 +14,7 @@ import type { TenantRequest } from '../resolution/request-info.js';
 import { bindTenantScope, runWithTenant } from '../scope/tenant-scope.js';
 import type { Tenant } from '../tenant.js';
 import { parseOrThrow } from '../validation.js';
+import { resolveRequestTenant, tenantResolverOptionSchema } from './resolve-request-tenant.js';
 
 declare global {
   // Express's own request type is declared in this namespace; merging into it is the
@@ -45,13 +46,7 @@ export interface TenantMiddlewareOptions {
 }
 
 const optionsSchema = z.strictObject({
-  resolver: z.custom<TenantResolver<unknown>>(
-    (value) =>
-      typeof value === 'object' &&
-      value !== null &&
-      typeof (value as TenantResolver<unknown>).resolveMaybeSync === 'function',
-    'must come from createTenantResolver()',
-  ),
+  resolver: tenantResolverOptionSchema,
   required: z.boolean().optional(),
 });
 
@@ -100,21 +95,13 @@ export function tenantMiddleware(options: TenantMiddlewareOptions): RequestHandl
       remoteAddress: req.socket?.remoteAddress,
       frameworkRequest: req,
     };
-    let result: Tenant<unknown> | undefined | Promise<Tenant<unknown> | undefined>;
-    try {
-      result = resolver.resolveMaybeSync(request, resolveOptions);
-    } catch (error) {
-      respondWithError(res, next, error);
-      return;
-    }
-    if (isPromiseLike(result)) {
-      result.then(
-        (tenant) => continueInScope(req, res, next, tenant),
-        (error: unknown) => respondWithError(res, next, error),
-      );
-    } else {
-      continueInScope(req, res, next, result);
-    }
+    resolveRequestTenant(
+      resolver,
+      request,
+      resolveOptions,
+      (tenant) => continueInScope(req, res, next, tenant),
+      (error) => respondWithError(res, next, error),
+    );
   };
 }
 
@@ -140,10 +127,6 @@ function continueInScope(req: Request, res: Response, next: NextFunction, tenant
     if (entered) next(error);
     else respondWithError(res, next, error);
   }
-}
-
-function isPromiseLike<T>(value: T | PromiseLike<T>): value is PromiseLike<T> {
-  return typeof (value as { then?: unknown } | undefined)?.then === 'function';
 }
 
 /**

@@ -21,6 +21,7 @@ import type { TenantRequest } from '../resolution/request-info.js';
 import { bindTenantScope, currentTenantId, runWithTenant } from '../scope/tenant-scope.js';
 import type { Tenant } from '../tenant.js';
 import { parseOrThrow } from '../validation.js';
+import { resolveRequestTenant, tenantResolverOptionSchema } from './resolve-request-tenant.js';
 
 /**
  * Per-route tenant settings, under `config.tenant` of a route.
@@ -69,13 +70,7 @@ export interface TenantPluginOptions {
 
 const optionsSchema = z
   .object({
-    resolver: z.custom<TenantResolver<unknown>>(
-      (value) =>
-        typeof value === 'object' &&
-        value !== null &&
-        typeof (value as TenantResolver<unknown>).resolveMaybeSync === 'function',
-      'must come from createTenantResolver()',
-    ),
+    resolver: tenantResolverOptionSchema,
     required: z.boolean().optional(),
   })
   // Fastify adds its own keys (such as `prefix`) to plugin options.
@@ -127,21 +122,13 @@ const resolveTenantPlugin: FastifyPluginCallback<TenantPluginOptions> = (fastify
       remoteAddress: request.raw.socket?.remoteAddress,
       frameworkRequest: request,
     };
-    let result: Tenant<unknown> | undefined | PromiseLike<Tenant<unknown> | undefined>;
-    try {
-      result = resolver.resolveMaybeSync(tenantRequest, resolveOptions);
-    } catch (error) {
-      replyWithError(request, reply, hookDone, error);
-      return;
-    }
-    if (isPromiseLike(result)) {
-      result.then(
-        (tenant) => continueInScope(request, reply, hookDone, tenant),
-        (error: unknown) => replyWithError(request, reply, hookDone, error),
-      );
-    } else {
-      continueInScope(request, reply, hookDone, result);
-    }
+    resolveRequestTenant(
+      resolver,
+      tenantRequest,
+      resolveOptions,
+      (tenant) => continueInScope(request, reply, hookDone, tenant),
+      (error) => replyWithError(request, reply, hookDone, error),
+    );
   });
 
   // Body parsing finishes in a stream callback, outside the scope entered in onRequest (recent
@@ -209,10 +196,6 @@ function replyWithError(
   const { status, body } = toErrorResponse(error);
   if (status >= 500) request.log.error({ err: error }, 'tenant resolution failed');
   void reply.code(status).send(body);
-}
-
-function isPromiseLike<T>(value: T | PromiseLike<T>): value is PromiseLike<T> {
-  return typeof (value as { then?: unknown } | undefined)?.then === 'function';
 }
 
 /**

@@ -18,7 +18,7 @@ import {
   decodeTenantCursor,
   encodeMembershipCursor,
   encodeTenantCursor,
-} from '../../src/adapters/mongodb/keyset-cursor.js';
+} from '../../src/adapters/keyset-cursor.js';
 import { lifecycleRunFromDocument, lifecycleRunToDocument } from '../../src/adapters/mongodb/lifecycle-run-documents.js';
 import { lifecycleRunListFilter, lifecycleRunListSort, lifecycleRunVersionFilter } from '../../src/adapters/mongodb/lifecycle-run-queries.js';
 import { membershipFromDocument, membershipToDocument } from '../../src/adapters/mongodb/membership-documents.js';

@@ -2,13 +2,12 @@ import type { Insertable, Kysely } from 'kysely';
 import { TenantContextError } from '../../errors.js';
 import type { LifecycleArtifact, LifecycleRun, LifecycleRunKind, LifecycleRunState } from '../../lifecycle/lifecycle-run.js';
 import type { LifecycleRunQuery, LifecycleRunStore } from '../../store.js';
-import { assertLeaseExpiredBefore } from '../store-argument-guards.js';
+import { assertExpectedVersion, assertLeaseExpiredBefore, assertPageLimit } from '../store-argument-guards.js';
 import { readJson, readNullableSafeInteger, readNullableText, readSafeInteger, readText, writeJson } from './column-values.js';
 import { runStoreOperation } from './database-errors.js';
 import { resolveKyselyStoreContext, type KyselyStoreContext, type KyselyTenantContextOptions } from './kysely-store-context.js';
 import { assertStorableLifecycleRun } from './record-schemas.js';
 import type { LifecycleRunsTable, TenantContextRow } from './schema.js';
-import { assertNextVersion, assertPageLimit } from './store-arguments.js';
 
 function lifecycleRunFromRow(row: TenantContextRow<'lifecycle_runs'>): LifecycleRun {
   // `null` (or no column at all, on a schema read before migration 0002) means none: the
@@ -88,7 +87,7 @@ export function createKyselyLifecycleRunStore(context: KyselyStoreContext): Life
     },
 
     async updateRun(run, expectedVersion) {
-      assertNextVersion(run.version, expectedVersion);
+      assertExpectedVersion(run.version, expectedVersion);
       const { id, ...columns } = lifecycleRunToRow(run);
       // The version always changes, so MySQL's affected-row count is 1 exactly when the
       // compare-and-set matched, whichever way the client counts rows.

@@ -2,13 +2,14 @@ import type { Kysely } from 'kysely';
 import { TenantContextError } from '../../errors.js';
 import type { MembershipListQuery, MembershipPage, MembershipStore } from '../../store.js';
 import type { Membership, MembershipStatus } from '../../tenant.js';
+import { encodeMembershipCursor } from '../keyset-cursor.js';
+import { assertPageLimit } from '../store-argument-guards.js';
 import { readNullableText, readSafeInteger, readText } from './column-values.js';
 import { runStoreOperation } from './database-errors.js';
 import { resolveKyselyStoreContext, type KyselyStoreContext, type KyselyTenantContextOptions } from './kysely-store-context.js';
-import { decodeMembershipCursor, encodeMembershipCursor } from './page-cursors.js';
+import { decodeSqlMembershipCursor } from './page-cursors.js';
 import { assertStorableMembership } from './record-schemas.js';
 import type { TenantContextRow } from './schema.js';
-import { assertPageLimit } from './store-arguments.js';
 
 function membershipFromRow(row: TenantContextRow<'memberships'>): Membership {
   return {
@@ -101,7 +102,7 @@ export function createKyselyMembershipStore(context: KyselyStoreContext): Member
 
     async listMembershipsByTenant(tenantId, query: MembershipListQuery): Promise<MembershipPage> {
       assertPageLimit(query.limit);
-      const afterUserId = query.cursor === undefined ? null : decodeMembershipCursor(query.cursor);
+      const afterUserId = query.cursor === undefined ? null : decodeSqlMembershipCursor(query.cursor);
       if (query.status !== undefined && query.status.length === 0) return { items: [], nextCursor: null };
 
       const rows = await runStoreOperation('listMembershipsByTenant', () => {

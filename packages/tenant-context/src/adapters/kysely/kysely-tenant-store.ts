@@ -2,17 +2,17 @@ import type { Insertable, Kysely } from 'kysely';
 import { sql } from 'kysely';
 import { TenantContextError } from '../../errors.js';
 import type { TenantListQuery, TenantPage, TenantStore } from '../../store.js';
-import { assertTenantSearch } from '../store-argument-guards.js';
+import { encodeTenantCursor } from '../keyset-cursor.js';
+import { assertExpectedVersion, assertPageLimit, assertTenantSearch } from '../store-argument-guards.js';
 import type { DomainStatus, JsonValue, Tenant, TenantDomain, TenantStatus } from '../../tenant.js';
 import { readJson, readNullableSafeInteger, readNullableText, readSafeInteger, readText, writeJson } from './column-values.js';
 import { runStoreOperation, uniqueViolationTarget } from './database-errors.js';
 import { resolveKyselyStoreContext, type KyselyStoreContext, type KyselyTenantContextOptions } from './kysely-store-context.js';
 import { containsLikePattern, likeEscapeCharacter } from './like-pattern.js';
-import { decodeTenantCursor, encodeTenantCursor } from './page-cursors.js';
+import { decodeSqlTenantCursor } from './page-cursors.js';
 import { assertStorableDomain, assertStorableTenant } from './record-schemas.js';
 import { runAtomically } from './run-atomically.js';
 import type { TenantContextRow, TenantsTable } from './schema.js';
-import { assertNextVersion, assertPageLimit } from './store-arguments.js';
 
 function tenantFromRow(row: TenantContextRow<'tenants'>): Tenant {
   return {
@@ -132,7 +132,7 @@ export function createKyselyTenantStore(context: KyselyStoreContext): TenantStor
     },
 
     async updateTenant(tenant, expectedVersion) {
-      assertNextVersion(tenant.version, expectedVersion);
+      assertExpectedVersion(tenant.version, expectedVersion);
       const { id, ...columns } = tenantToRow(tenant);
       // The version always changes, so MySQL's affected-row count (changed rows unless the
       // client asks for found rows) is 1 exactly when the compare-and-set matched.
@@ -163,7 +163,7 @@ export function createKyselyTenantStore(context: KyselyStoreContext): TenantStor
 
     async listTenants(query: TenantListQuery): Promise<TenantPage> {
       assertPageLimit(query.limit);
-      const after = query.cursor === undefined ? null : decodeTenantCursor(query.cursor);
+      const after = query.cursor === undefined ? null : decodeSqlTenantCursor(query.cursor);
       // Before the status short-cut, so a bad search fails whatever else the query says.
       if (query.search !== undefined) assertTenantSearch(query.search);
       if (query.status !== undefined && query.status.length === 0) return { items: [], nextCursor: null };

@@ -1,14 +1,13 @@
 import type { Kysely } from 'kysely';
 import { sql } from 'kysely';
-import { TenantContextError } from '../../errors.js';
 import type { UsageCounterStore, UsageIncrementResult } from '../../store.js';
+import { assertCounterLimit, assertCounterValue, assertPositiveAmount, counterOverflowError } from '../store-argument-guards.js';
 import { readSafeInteger, readText } from './column-values.js';
 import { runStoreOperation } from './database-errors.js';
 import { resolveKyselyStoreContext, type KyselyStoreContext, type KyselyTenantContextOptions } from './kysely-store-context.js';
 import { assertStorableCounterKey } from './record-schemas.js';
 import { runAtomically } from './run-atomically.js';
 import type { TenantContextDatabase } from './schema.js';
-import { assertCounterLimit, assertCounterValue, assertPositiveAmount } from './store-arguments.js';
 
 /*
  * Admission is one atomic step on every dialect, so concurrent increments from any number of
@@ -99,11 +98,7 @@ export function createKyselyUsageCounterStore(context: KyselyStoreContext): Usag
         const value = await incrementWithUpsert(tenantId, resource, amount, ceiling);
         return value === null ? { applied: false, value: await readValue(db, tenantId, resource, false) } : { applied: true, value };
       });
-      if (!result.applied && limit === -1) {
-        throw new TenantContextError('VALIDATION_FAILED', 'The counter would exceed the largest safe integer', {
-          details: { resource },
-        });
-      }
+      if (!result.applied && limit === -1) throw counterOverflowError(resource);
       return result;
     },
 

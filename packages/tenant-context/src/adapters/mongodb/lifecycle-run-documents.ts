@@ -1,5 +1,5 @@
 import type { LifecycleRun } from '../../lifecycle/lifecycle-run.js';
-import { toStoredJson } from './stored-json.js';
+import { toStoredJson } from '../stored-json.js';
 
 /**
  * A lifecycle run as stored: the record with its id as `_id`.

@@ -1,5 +1,5 @@
 import type { Membership } from '../../tenant.js';
-import { toStoredJson } from './stored-json.js';
+import { toStoredJson } from '../stored-json.js';
 
 /**
  * The `_id` of a membership document: the pair itself. It makes `(tenantId, userId)` unique by

@@ -1,9 +1,9 @@
 import type { Db } from 'mongodb';
 import { TenantContextError } from '../../errors.js';
 import type { MembershipPage, MembershipStore } from '../../store.js';
+import { decodeMembershipCursor, encodeMembershipCursor } from '../keyset-cursor.js';
 import { assertPageLimit, assertStoreString } from '../store-argument-guards.js';
 import { bsonReadOptions } from './bson-read-options.js';
-import { decodeMembershipCursor, encodeMembershipCursor } from './keyset-cursor.js';
 import { type MembershipDocument, membershipFromDocument, membershipToDocument } from './membership-documents.js';
 import { membershipChangeUpdate, membershipFilter, membershipListFilter } from './membership-queries.js';
 import { runMongoOperation } from './mongo-errors.js';

@@ -1,5 +1,5 @@
 import type { Tenant, TenantDomain } from '../../tenant.js';
-import { toStoredJson } from './stored-json.js';
+import { toStoredJson } from '../stored-json.js';
 
 /**
  * A tenant as stored: the record with its id as `_id`, so the id is unique by construction

@@ -1,8 +1,8 @@
 import type { Filter, Sort, UpdateFilter } from 'mongodb';
 import type { TenantListQuery } from '../../store.js';
 import type { TenantDomain } from '../../tenant.js';
+import type { TenantCursorPosition } from '../keyset-cursor.js';
 import { assertStoreString, assertStoreStringList, assertTenantSearch } from '../store-argument-guards.js';
-import type { TenantCursorPosition } from './keyset-cursor.js';
 import type { DomainDocument, TenantDocument } from './tenant-documents.js';
 
 /*

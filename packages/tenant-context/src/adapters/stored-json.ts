@@ -1,11 +1,12 @@
-import { TenantContextError } from '../../errors.js';
+import { TenantContextError } from '../errors.js';
 
 /**
  * A copy of a record holding exactly what JSON holds, taken before it is written: `undefined`
  * members disappear, a `Date` becomes its ISO string, and what JSON cannot hold (`bigint`,
- * cycles) fails with `VALIDATION_FAILED`. The memory and SQL stores keep records the same way,
- * so code tested against one store cannot come to rely on values another one would lose or
- * turn into BSON types (a `Date` would otherwise come back as a `Date`, not a string).
+ * cycles) fails with `VALIDATION_FAILED`. The memory and MongoDB stores take this copy, and the
+ * SQL stores keep the same in their JSON columns, so code tested against one store cannot come
+ * to rely on values another one would lose or turn into BSON types (a `Date` would otherwise
+ * come back from MongoDB as a `Date`, not a string).
  *
  * @example
  * ```ts
