@@ -7,7 +7,7 @@ import { createBenchResolver } from '../servers/fixture-tenants.js';
 
 const server = (name: string) => fileURLToPath(new URL(`../servers/${name}.ts`, import.meta.url));
 const quick = process.env.BENCH_QUICK === '1';
-const httpOptions = quick ? { rounds: 1, durationSeconds: 1 } : { rounds: 3, durationSeconds: 3 };
+const httpOptions = quick ? { rounds: 1, durationSeconds: 1 } : { rounds: 5, durationSeconds: 3 };
 const opsOptions = quick ? { rounds: 2, roundMs: 100 } : { rounds: 7, roundMs: 300 };
 const tenantHeader = { 'x-tenant-id': 'tenant-7' };
 
