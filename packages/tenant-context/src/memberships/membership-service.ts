@@ -184,7 +184,8 @@ export function createMembershipService(options: MembershipServiceOptions): Memb
   }
 
   return {
-    async addMember(tenantId, userId, addOptions = {}) {
+    async addMember(tenantId, userId, addOptionsOrNull) {
+      const addOptions = addOptionsOrNull ?? {};
       checkIds(tenantId, userId);
       const status = addOptions.status ?? 'invited';
       if (status !== 'invited' && status !== 'active') {

@@ -61,8 +61,9 @@ export interface TenantResolverOptions<Settings = Record<string, JsonValue>> {
    */
   notIdentifiedCode?: 'TENANT_NOT_IDENTIFIED' | 'TENANT_UNAUTHENTICATED';
   /**
-   * The bus whose tenant and domain events invalidate the cache. Default: the registry's.
-   * Pass it when custom domains were created with a bus of their own.
+   * An extra bus whose tenant and domain events invalidate the cache, besides the registry's
+   * (which is always listened to). Pass it when custom domains were created with a bus of
+   * their own.
    */
   events?: TenantEventBus;
   clock?: Clock;
@@ -239,8 +240,10 @@ export function createTenantResolver<Settings = Record<string, JsonValue>>(
     cache?.deleteTenant(tenantId);
   }
 
-  const events = options.events ?? registry.events;
-  const unsubscribers = [
+  // The registry's bus always: its status changes must reach the cache even when custom domains
+  // announce on a bus of their own (passed as `events`).
+  const buses = options.events === undefined || options.events === registry.events ? [registry.events] : [registry.events, options.events];
+  const unsubscribers = buses.flatMap((events) => [
     events.on('tenant.created', ({ tenant }) => {
       forgetInFlight();
       cache?.delete('id', tenant.id);
@@ -261,7 +264,7 @@ export function createTenantResolver<Settings = Record<string, JsonValue>>(
       forgetInFlight();
       cache?.delete('hostname', domain.hostname);
     }),
-  ];
+  ]);
 
   function readRegistry(identifier: TenantIdentifier): Promise<Tenant | null> {
     switch (identifier.by) {

@@ -79,6 +79,9 @@ export function createTrustedProxies(
   if (!Array.isArray(proxies)) {
     throw new TenantContextError('CONFIGURATION_INVALID', 'createTrustedProxies() takes an array of addresses or ranges');
   }
+  if (typeof options !== 'object' || options === null) {
+    throw new TenantContextError('CONFIGURATION_INVALID', 'createTrustedProxies() options must be an object');
+  }
   const hostHeaders = options.hostHeaders ?? ['x-forwarded-host'];
   if (
     !Array.isArray(hostHeaders) ||
@@ -95,7 +98,8 @@ export function createTrustedProxies(
     if (typeof entry !== 'string') {
       throw new TenantContextError('CONFIGURATION_INVALID', 'Each trusted proxy must be a string');
     }
-    const named = namedRanges[entry];
+    // Own keys only: 'constructor' or '__proto__' must not reach Object.prototype.
+    const named = Object.hasOwn(namedRanges, entry) ? namedRanges[entry] : undefined;
     for (const range of named ?? [entry]) {
       addRange(blockList, range);
       entries += 1;

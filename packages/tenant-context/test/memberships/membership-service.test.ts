@@ -75,6 +75,12 @@ describe('createMembershipService options', () => {
 });
 
 describe('addMember', () => {
+  it('treats null options like no options (no TypeError from untrusted input)', async () => {
+    const { registry, memberships } = setup();
+    const tenant = await createTenantIn(registry, 'nullopts', 'active');
+    await expect(memberships.addMember(tenant.id, 'usr_9', null as never)).resolves.toMatchObject({ status: 'invited' });
+  });
+
   it('adds an invited member by default and announces it', async () => {
     const { registry, memberships, store, emitted } = setup();
     const tenant = await createTenantIn(registry, 'acme', 'active');

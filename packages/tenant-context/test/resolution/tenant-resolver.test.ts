@@ -559,3 +559,28 @@ describe('resolve: invalidation', () => {
     await expect(registry.suspendTenant('tnt_acme', 'x')).resolves.toMatchObject({ status: 'suspended' });
   });
 });
+
+describe('invalidation with a separate domain bus', () => {
+  it('still hears the registry: a suspension applies at once even when `events` names another bus', async () => {
+    const domainBus = createTenantEventBus();
+    const { registry, resolver } = setup({ events: domainBus });
+    const tenant = await createActive(registry, 'tnt_split', 'split');
+    await expect(resolver.resolve(byId(tenant.id))).resolves.toMatchObject({ id: tenant.id });
+    await registry.suspendTenant(tenant.id, 'chargeback');
+    await expect(resolver.resolve(byId(tenant.id))).rejects.toMatchObject({ code: 'TENANT_SUSPENDED' });
+  });
+
+  it('hears domain events on the extra bus too', async () => {
+    const domainBus = createTenantEventBus();
+    const { registry, resolver, clock } = setup({ events: domainBus });
+    const tenant = await createActive(registry, 'tnt_dom', 'dom');
+    const txt = new Map<string, string[][]>();
+    const domains = createCustomDomains({ registry, events: domainBus, clock, dns: { resolveTxt: async (name) => txt.get(name) ?? [] } });
+    const { verification } = await domains.addDomain(tenant.id, 'app.dom.example');
+    const viaDomain = request({ host: 'app.dom.example' });
+    await expect(resolver.resolve(viaDomain)).rejects.toMatchObject({ code: 'TENANT_NOT_FOUND' }); // cached as unknown
+    txt.set(verification.name, [[verification.value]]);
+    await domains.verifyDomain(tenant.id, 'app.dom.example');
+    await expect(resolver.resolve(viaDomain)).resolves.toMatchObject({ id: tenant.id });
+  });
+});

@@ -230,3 +230,13 @@ describe('clientIp', () => {
     expect(clientIp(request({ 'x-forwarded-for': '10.0.0.9, 10.0.0.3' }, '10.0.0.2'), trusted)).toBe('10.0.0.9');
   });
 });
+
+describe('createTrustedProxies refuses prototype names and bad options with a coded error', () => {
+  it.each(['constructor', '__proto__', 'toString', 'hasOwnProperty'])('%s is not a named range', (entry) => {
+    expect(() => createTrustedProxies([entry])).toThrow(expect.objectContaining({ code: 'CONFIGURATION_INVALID' }));
+  });
+
+  it('null options', () => {
+    expect(() => createTrustedProxies(['10.0.0.0/8'], null as never)).toThrow(expect.objectContaining({ code: 'CONFIGURATION_INVALID' }));
+  });
+});
