@@ -28,6 +28,9 @@ export type {
   UsageCounterStore,
   UsageIncrementResult,
   TenantContextStores,
+  TenantPurgeCondition,
+  MembershipUpdateCondition,
+  DomainDeleteCondition,
 } from './store.js';
 export {
   createTenantEventBus,

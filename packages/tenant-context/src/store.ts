@@ -1,5 +1,5 @@
 import type { LifecycleRun, LifecycleRunKind, LifecycleRunState } from './lifecycle/lifecycle-run.js';
-import type { Membership, MembershipStatus, Tenant, TenantDomain, TenantStatus } from './tenant.js';
+import type { DomainStatus, Membership, MembershipStatus, Tenant, TenantDomain, TenantStatus } from './tenant.js';
 
 /**
  * Filter, search and keyset pagination for {@link TenantStore.listTenants}.
@@ -60,6 +60,45 @@ export interface TenantPage<Settings = Tenant['settings']> {
 }
 
 /**
+ * What {@link TenantStore.purgeTenant} requires of the stored tenant before it removes it.
+ *
+ * @example
+ * ```ts
+ * const condition: TenantPurgeCondition = { status: 'provisioning', version: 1 };
+ * ```
+ */
+export interface TenantPurgeCondition {
+  status: TenantStatus;
+  version: number;
+}
+
+/**
+ * What {@link TenantStore.deleteDomain} may require of the stored domain before it removes it.
+ *
+ * @example
+ * ```ts
+ * const condition: DomainDeleteCondition = { status: 'pending', createdAt: claim.createdAt };
+ * ```
+ */
+export interface DomainDeleteCondition {
+  status: DomainStatus;
+  createdAt: number;
+}
+
+/**
+ * What {@link MembershipStore.updateMembership} requires of the stored membership (compare-and-set).
+ *
+ * @example
+ * ```ts
+ * const condition: MembershipUpdateCondition = { status: 'invited', updatedAt: 1767225600000 };
+ * ```
+ */
+export interface MembershipUpdateCondition {
+  status: MembershipStatus;
+  updatedAt: number;
+}
+
+/**
  * Persistence of tenants and their custom domains.
  *
  * Every method is atomic on its own. Stores keep records as given (they do not validate
@@ -93,11 +132,18 @@ export interface TenantStore {
    */
   updateTenant(tenant: Tenant, expectedVersion: number): Promise<boolean>;
   /**
-   * Removes the tenant record and its domains for good. Only onboarding compensation uses
-   * it; applications soft-delete through the registry.
-   * @returns whether a tenant was removed.
+   * Removes the tenant record and its domains for good, but only while the stored tenant still
+   * has `expected.status` and `expected.version` (one conditional write, so a tenant activated
+   * or changed since the caller read it is never purged). The domains are removed only when the
+   * tenant row was, in the same transaction where the backend has one. Only onboarding
+   * compensation uses it; applications soft-delete through the registry.
+   * @returns whether a tenant was removed: `false` when it is gone or no longer matches.
+   * @example
+   * ```ts
+   * await store.purgeTenant(tenant.id, { status: tenant.status, version: tenant.version });
+   * ```
    */
-  purgeTenant(id: string): Promise<boolean>;
+  purgeTenant(id: string, expected: TenantPurgeCondition): Promise<boolean>;
   /** One page of tenants. */
   listTenants(query: TenantListQuery): Promise<TenantPage>;
 
@@ -115,8 +161,17 @@ export interface TenantStore {
    * @returns `false` when no such domain exists for that tenant.
    */
   updateDomain(domain: TenantDomain): Promise<boolean>;
-  /** Removes a tenant's domain. @returns whether one was removed. */
-  deleteDomain(tenantId: string, hostname: string): Promise<boolean>;
+  /**
+   * Removes a tenant's domain. With `expected`, removes it only while its stored `status` and
+   * `createdAt` still equal those values (one conditional write), so a claim verified or
+   * re-created since the caller read it survives.
+   * @returns whether one was removed.
+   * @example
+   * ```ts
+   * await store.deleteDomain('tnt_1', 'app.acme.test', { status: 'pending', createdAt: claim.createdAt });
+   * ```
+   */
+  deleteDomain(tenantId: string, hostname: string, expected?: DomainDeleteCondition): Promise<boolean>;
 }
 
 /**
@@ -162,8 +217,20 @@ export interface MembershipStore {
    * @throws TenantContextError `MEMBERSHIP_ALREADY_EXISTS` when (tenantId, userId) exists.
    */
   insertMembership(membership: Membership): Promise<void>;
-  /** Replaces status, invitedBy and updatedAt. @returns `false` when it does not exist. */
-  updateMembership(membership: Membership): Promise<boolean>;
+  /**
+   * Replaces status, invitedBy and updatedAt, but only while the stored membership still has
+   * `expected.status` and `expected.updatedAt` (compare-and-set). Callers must give every write
+   * an `updatedAt` different from `expected.updatedAt`, so each write moves the condition on.
+   * @returns `false`, changing nothing, when it does not exist or no longer matches.
+   * @example
+   * ```ts
+   * await store.updateMembership({ ...current, status: 'suspended', updatedAt: now }, {
+   *   status: current.status,
+   *   updatedAt: current.updatedAt,
+   * });
+   * ```
+   */
+  updateMembership(membership: Membership, expected: MembershipUpdateCondition): Promise<boolean>;
   getMembership(tenantId: string, userId: string): Promise<Membership | null>;
   /** Every membership of a user, across tenants, ordered by tenant id. */
   listMembershipsByUser(userId: string): Promise<Membership[]>;

@@ -376,6 +376,25 @@ function describeTenantRecords(getStores: StoresAccessor): void {
       expect(await stores.tenants.getTenantById('tnt_a')).toEqual(winner);
     });
 
+    it('purges only while the stored status and version still match', async () => {
+      const stores = getStores();
+      const tenant = buildTenant({ id: 'tnt_a', slug: 'alpha', status: 'provisioning' });
+      await stores.tenants.insertTenant(tenant);
+      const domain = buildDomain({ tenantId: 'tnt_a', hostname: 'one.alpha.test' });
+      await stores.tenants.insertDomain(domain);
+      expect(await stores.tenants.purgeTenant('tnt_a', { status: 'active', version: tenant.version })).toBe(false);
+      expect(await stores.tenants.purgeTenant('tnt_a', { status: 'provisioning', version: tenant.version + 1 })).toBe(false);
+      // Activated between the caller's read and its purge: the stale condition must not match.
+      const activated = { ...tenant, status: 'active' as const, version: tenant.version + 1, updatedAt: tenant.updatedAt + 1 };
+      expect(await stores.tenants.updateTenant(activated, tenant.version)).toBe(true);
+      expect(await stores.tenants.purgeTenant('tnt_a', { status: 'provisioning', version: tenant.version })).toBe(false);
+      expect(await stores.tenants.getTenantById('tnt_a')).toEqual(activated);
+      expect(await stores.tenants.listDomains('tnt_a')).toEqual([domain]);
+      expect(await stores.tenants.purgeTenant('tnt_a', { status: 'active', version: activated.version })).toBe(true);
+      expect(await stores.tenants.getTenantById('tnt_a')).toBeNull();
+      expect(await stores.tenants.listDomains('tnt_a')).toEqual([]);
+    });
+
     it('purges a tenant with its domains and frees its id, slug and host names', async () => {
       const stores = getStores();
       const a = buildTenant({ id: 'tnt_a', slug: 'alpha' });
@@ -387,7 +406,7 @@ function describeTenantRecords(getStores: StoresAccessor): void {
       const bDomain = buildDomain({ tenantId: 'tnt_b', hostname: 'beta.test' });
       await stores.tenants.insertDomain(bDomain);
 
-      expect(await stores.tenants.purgeTenant('tnt_a')).toBe(true);
+      expect(await stores.tenants.purgeTenant('tnt_a', { status: a.status, version: a.version })).toBe(true);
       expect(await stores.tenants.getTenantById('tnt_a')).toBeNull();
       expect(await stores.tenants.getTenantBySlug('alpha')).toBeNull();
       expect(await stores.tenants.getDomain('one.alpha.test')).toBeNull();
@@ -395,8 +414,8 @@ function describeTenantRecords(getStores: StoresAccessor): void {
       expect(await stores.tenants.listDomains('tnt_a')).toEqual([]);
       expect(await stores.tenants.getTenantById('tnt_b')).toEqual(b);
       expect(await stores.tenants.listDomains('tnt_b')).toEqual([bDomain]);
-      expect(await stores.tenants.purgeTenant('tnt_a')).toBe(false);
-      expect(await stores.tenants.purgeTenant('tnt_never')).toBe(false);
+      expect(await stores.tenants.purgeTenant('tnt_a', { status: a.status, version: a.version })).toBe(false);
+      expect(await stores.tenants.purgeTenant('tnt_never', { status: 'active', version: 1 })).toBe(false);
 
       await stores.tenants.insertTenant(a);
       await stores.tenants.insertDomain(buildDomain({ tenantId: 'tnt_b', hostname: 'one.alpha.test' }));
@@ -618,8 +637,8 @@ function describeTenantListing(getStores: StoresAccessor): void {
       // row and an already-listed row disappear.
       await stores.tenants.insertTenant(buildTenant({ id: 'tnt_early', createdAt: fixtureEpochMs - 1 }));
       await stores.tenants.insertTenant(buildTenant({ id: 'tnt_late', createdAt: fixtureEpochMs + 100_000 }));
-      expect(await stores.tenants.purgeTenant('tnt_0009')).toBe(true);
-      expect(await stores.tenants.purgeTenant('tnt_0003')).toBe(true);
+      expect(await stores.tenants.purgeTenant('tnt_0009', { status: 'active', version: 1 })).toBe(true);
+      expect(await stores.tenants.purgeTenant('tnt_0003', { status: 'active', version: 1 })).toBe(true);
 
       const rest: string[] = [];
       let cursor = first.nextCursor;
@@ -739,6 +758,22 @@ function describeDomains(getStores: StoresAccessor): void {
       expect(await stores.tenants.getDomain('missing.test')).toBeNull();
     });
 
+    it('deletes a domain under a condition only while its status and createdAt still match', async () => {
+      const stores = getStores();
+      const pending = buildDomain({ tenantId: 'tnt_a', hostname: 'app.alpha.test' });
+      await stores.tenants.insertDomain(pending);
+      expect(await stores.tenants.deleteDomain('tnt_a', 'app.alpha.test', { status: 'verified', createdAt: pending.createdAt })).toBe(false);
+      expect(await stores.tenants.deleteDomain('tnt_a', 'app.alpha.test', { status: 'pending', createdAt: pending.createdAt + 1 })).toBe(false);
+      // Verified between the caller's read and its delete: the stale condition must not match.
+      const verified = { ...pending, status: 'verified' as const, verifiedAt: fixtureEpochMs + 1_000 };
+      expect(await stores.tenants.updateDomain(verified)).toBe(true);
+      expect(await stores.tenants.deleteDomain('tnt_a', 'app.alpha.test', { status: 'pending', createdAt: pending.createdAt })).toBe(false);
+      expect(await stores.tenants.getDomain('app.alpha.test')).toEqual(verified);
+      expect(await stores.tenants.deleteDomain('tnt_b', 'app.alpha.test', { status: 'verified', createdAt: pending.createdAt })).toBe(false);
+      expect(await stores.tenants.deleteDomain('tnt_a', 'app.alpha.test', { status: 'verified', createdAt: pending.createdAt })).toBe(true);
+      expect(await stores.tenants.getDomain('app.alpha.test')).toBeNull();
+    });
+
     it('deletes the tenant\'s own domain only, and frees its host name', async () => {
       const stores = getStores();
       const domain = buildDomain({ tenantId: 'tnt_a', hostname: 'app.alpha.test' });
@@ -823,6 +858,25 @@ function describeMemberships(getStores: StoresAccessor): void {
       expect(await stores.memberships.getMembership('tnt_a', 'usr_1')).toEqual(winners[0]);
     });
 
+    it('updates a membership only while its status and updatedAt still match (compare-and-set)', async () => {
+      const stores = getStores();
+      const original = buildMembership({ tenantId: 'tnt_a', userId: 'usr_1', status: 'invited' });
+      await stores.memberships.insertMembership(original);
+      const suspended: Membership = { ...original, status: 'suspended', updatedAt: original.updatedAt + 1 };
+      expect(await stores.memberships.updateMembership(suspended, { status: 'active', updatedAt: original.updatedAt })).toBe(false);
+      expect(await stores.memberships.updateMembership(suspended, { status: 'invited', updatedAt: original.updatedAt + 7 })).toBe(false);
+      expect(await stores.memberships.getMembership('tnt_a', 'usr_1')).toEqual(original);
+      expect(await stores.memberships.updateMembership(suspended, { status: 'invited', updatedAt: original.updatedAt })).toBe(true);
+      // The first write moved status and updatedAt on, so the same condition is stale now.
+      const active: Membership = { ...original, status: 'active', updatedAt: original.updatedAt + 2 };
+      expect(await stores.memberships.updateMembership(active, { status: 'invited', updatedAt: original.updatedAt })).toBe(false);
+      expect(await stores.memberships.getMembership('tnt_a', 'usr_1')).toEqual(suspended);
+      expect(await stores.memberships.updateMembership(active, { status: 'suspended', updatedAt: suspended.updatedAt })).toBe(true);
+      expect(await stores.memberships.getMembership('tnt_a', 'usr_1')).toEqual(active);
+      // A matching write that changes nothing still reports the match (MySQL counts changed rows).
+      expect(await stores.memberships.updateMembership(active, { status: 'active', updatedAt: active.updatedAt })).toBe(true);
+    });
+
     it('updates status, invitedBy and updatedAt but keeps createdAt', async () => {
       const stores = getStores();
       const original = buildMembership({ tenantId: 'tnt_a', userId: 'usr_1', status: 'invited', invitedBy: 'usr_admin' });
@@ -834,14 +888,19 @@ function describeMemberships(getStores: StoresAccessor): void {
         updatedAt: fixtureEpochMs + 5_000,
         createdAt: fixtureEpochMs + 9_999_999,
       };
-      expect(await stores.memberships.updateMembership(changed)).toBe(true);
+      expect(await stores.memberships.updateMembership(changed, { status: 'invited', updatedAt: original.updatedAt })).toBe(true);
       expect(await stores.memberships.getMembership('tnt_a', 'usr_1')).toEqual({ ...changed, createdAt: original.createdAt });
     });
 
     it('returns false when updating a membership that does not exist, without creating it', async () => {
       const stores = getStores();
       await stores.memberships.insertMembership(buildMembership({ tenantId: 'tnt_a', userId: 'usr_1' }));
-      expect(await stores.memberships.updateMembership(buildMembership({ tenantId: 'tnt_b', userId: 'usr_1', status: 'suspended' }))).toBe(false);
+      expect(
+        await stores.memberships.updateMembership(buildMembership({ tenantId: 'tnt_b', userId: 'usr_1', status: 'suspended' }), {
+          status: 'active',
+          updatedAt: fixtureEpochMs,
+        }),
+      ).toBe(false);
       expect(await stores.memberships.getMembership('tnt_b', 'usr_1')).toBeNull();
       expect((await stores.memberships.getMembership('tnt_a', 'usr_1'))?.status).toBe('active');
     });
@@ -1544,7 +1603,8 @@ async function applyIsolationOperation(stores: TenantContextStores, model: Isola
       const key = membershipKey(tenantId, userId);
       const current = model.memberships.get(key);
       const next = buildMembership({ tenantId, userId, status: operation.status, invitedBy: null, updatedAt: fixtureEpochMs + 10 });
-      expect(await stores.memberships.updateMembership(next)).toBe(current !== undefined);
+      const expected = { status: current?.status ?? 'active', updatedAt: current?.updatedAt ?? fixtureEpochMs };
+      expect(await stores.memberships.updateMembership(next, expected)).toBe(current !== undefined);
       if (current !== undefined) model.memberships.set(key, { ...next, createdAt: current.createdAt });
       return;
     }

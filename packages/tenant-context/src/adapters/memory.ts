@@ -128,9 +128,9 @@ export function memoryTenantStore(): TenantStore {
       return true;
     },
 
-    async purgeTenant(id) {
+    async purgeTenant(id, expected) {
       const tenant = tenantsById.get(id);
-      if (tenant === undefined) return false;
+      if (tenant === undefined || tenant.status !== expected.status || tenant.version !== expected.version) return false;
       tenantsById.delete(id);
       tenantIdsBySlug.delete(tenant.slug);
       for (const hostname of hostnamesByTenantId.get(id) ?? []) domainsByHostname.delete(hostname);
@@ -192,8 +192,10 @@ export function memoryTenantStore(): TenantStore {
       return true;
     },
 
-    async deleteDomain(tenantId, hostname) {
-      if (domainsByHostname.get(hostname)?.tenantId !== tenantId) return false;
+    async deleteDomain(tenantId, hostname, expected) {
+      const domain = domainsByHostname.get(hostname);
+      if (domain?.tenantId !== tenantId) return false;
+      if (expected !== undefined && (domain.status !== expected.status || domain.createdAt !== expected.createdAt)) return false;
       domainsByHostname.delete(hostname);
       const hostnames = hostnamesByTenantId.get(tenantId);
       hostnames?.delete(hostname);
@@ -245,9 +247,9 @@ export function memoryMembershipStore(): MembershipStore {
       put(byUser, stored.userId, stored.tenantId, stored);
     },
 
-    async updateMembership(membership) {
+    async updateMembership(membership, expected) {
       const current = byTenant.get(membership.tenantId)?.get(membership.userId);
-      if (current === undefined) return false;
+      if (current === undefined || current.status !== expected.status || current.updatedAt !== expected.updatedAt) return false;
       const stored = frozenJsonCopy<Membership>(
         { ...current, status: membership.status, invitedBy: membership.invitedBy, updatedAt: membership.updatedAt },
         'membership',

@@ -141,7 +141,8 @@ export function createCustomDomains(options: CustomDomainsOptions): CustomDomain
     const current = await store.getDomain(hostname);
     if (current === null || current.tenantId === claimant || current.status !== 'pending') return false;
     if (clock.now() - current.createdAt < pendingClaimTtlMs) return false;
-    const removed = await store.deleteDomain(current.tenantId, hostname);
+    // Conditional on what was read: a claim its owner verified (or re-created) since then stays.
+    const removed = await store.deleteDomain(current.tenantId, hostname, { status: 'pending', createdAt: current.createdAt });
     if (removed) events.emit('domain.removed', { domain: current });
     return removed;
   }

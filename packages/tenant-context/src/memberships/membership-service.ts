@@ -20,6 +20,9 @@ export const userIdSchema = z
   .string()
   .regex(/^[A-Za-z0-9_.:@|-]{1,128}$/, 'must be 1-128 characters of A-Z a-z 0-9 _ - . : @ |');
 
+/** Compare-and-set rounds before `setMemberStatus` gives up with `STORE_CONFLICT`. */
+const MEMBERSHIP_WRITE_ATTEMPTS = 8;
+
 const membershipStatusSchema = z.enum(['invited', 'active', 'suspended']);
 
 const membershipListQuerySchema = z.strictObject({
@@ -212,14 +215,22 @@ export function createMembershipService(options: MembershipServiceOptions): Memb
     async setMemberStatus(tenantId, userId, status) {
       checkIds(tenantId, userId);
       const next = parseOrThrow(membershipStatusSchema, status, 'VALIDATION_FAILED', 'membership status');
-      const previous = await requireMembership(tenantId, userId);
-      if (previous.status === next) return previous;
-      const membership: Membership = { ...previous, status: next, updatedAt: clock.now() };
-      if (!(await store.updateMembership(membership))) {
-        throw new TenantContextError('MEMBERSHIP_NOT_FOUND', 'No membership for this user in this tenant');
+      // Compare-and-set on (status, updatedAt): a concurrent change makes the write miss, and
+      // the change is re-applied to what is stored now instead of overwriting it.
+      for (let attempt = 0; attempt < MEMBERSHIP_WRITE_ATTEMPTS; attempt += 1) {
+        const previous = await requireMembership(tenantId, userId);
+        if (previous.status === next) return previous;
+        // updatedAt must move on every write, or a second writer's condition could still match.
+        const updatedAt = Math.max(clock.now(), previous.updatedAt + 1);
+        const membership: Membership = { ...previous, status: next, updatedAt };
+        if (await store.updateMembership(membership, { status: previous.status, updatedAt: previous.updatedAt })) {
+          events.emit('membership.updated', { membership, previous });
+          return membership;
+        }
       }
-      events.emit('membership.updated', { membership, previous });
-      return membership;
+      throw new TenantContextError('STORE_CONFLICT', 'The membership kept changing while it was being updated', {
+        details: { tenantId },
+      });
     },
 
     async removeMember(tenantId, userId) {

@@ -146,8 +146,10 @@ export interface TenantRegistry<Settings = Record<string, JsonValue>> {
   /** Any allowed status transition (lifecycle uses it). */
   setTenantStatus(id: string, status: TenantStatus, reason?: string | null): Promise<Tenant<Settings>>;
   /**
-   * Removes a `provisioning` tenant for good (onboarding compensation).
-   * @throws `TENANT_STATUS_TRANSITION_INVALID` for a tenant in any other status.
+   * Removes a `provisioning` tenant for good (onboarding compensation). The removal is
+   * conditional on the status and version read, so a tenant activated concurrently survives.
+   * @throws `TENANT_STATUS_TRANSITION_INVALID` for a tenant in any other status (also when it
+   * left `provisioning` during the call); `STORE_CONFLICT` when it kept changing.
    */
   purgeProvisioningTenant(id: string): Promise<boolean>;
 }
@@ -410,18 +412,26 @@ export function createTenantRegistry<Settings = Record<string, JsonValue>>(
 
     async purgeProvisioningTenant(id) {
       parseOrThrow(tenantIdSchema, id, 'TENANT_IDENTIFIER_INVALID', 'tenant id');
-      const tenant = await store.getTenantById(id);
-      if (tenant === null) return false;
-      if (tenant.status !== 'provisioning') {
-        throw new TenantContextError(
-          'TENANT_STATUS_TRANSITION_INVALID',
-          `Only a provisioning tenant can be purged (it is "${tenant.status}")`,
-          { details: { from: tenant.status } },
-        );
+      // The store removes the tenant only if it still has the status and version read here, so
+      // a tenant activated in between is never purged; a version bump re-checks and retries.
+      for (let attempt = 0; attempt < MAX_WRITE_ATTEMPTS; attempt += 1) {
+        const tenant = await store.getTenantById(id);
+        if (tenant === null) return false;
+        if (tenant.status !== 'provisioning') {
+          throw new TenantContextError(
+            'TENANT_STATUS_TRANSITION_INVALID',
+            `Only a provisioning tenant can be purged (it is "${tenant.status}")`,
+            { details: { from: tenant.status } },
+          );
+        }
+        if (await store.purgeTenant(id, { status: tenant.status, version: tenant.version })) {
+          events.emit('tenant.purged', { tenantId: id });
+          return true;
+        }
       }
-      const removed = await store.purgeTenant(id);
-      if (removed) events.emit('tenant.purged', { tenantId: id });
-      return removed;
+      throw new TenantContextError('STORE_CONFLICT', 'The tenant kept changing while it was being purged', {
+        details: { tenantId: id },
+      });
     },
   };
 }

@@ -422,7 +422,7 @@ export function describeKyselyAdapterSpecifics(harness: KyselyAdapterHarness): v
           await stores.tenants.insertDomain(buildDomain({ tenantId: 'tnt_tx', hostname: 'tx.test' }));
           expect(await stores.usageCounters.increment('tnt_tx', 'users', 1, 1)).toEqual({ applied: true, value: 1 });
           expect(await stores.usageCounters.decrement('tnt_tx', 'users', 1)).toBe(0);
-          expect(await stores.tenants.purgeTenant('tnt_tx')).toBe(true);
+          expect(await stores.tenants.purgeTenant('tnt_tx', { status: 'active', version: 1 })).toBe(true);
           await stores.tenants.insertTenant(buildTenant({ id: 'tnt_tx2' }));
           throw rollback;
         }),
@@ -470,11 +470,11 @@ export function describeKyselyAdapterSpecifics(harness: KyselyAdapterHarness): v
       const stores = await freshStores(harness);
       const membership = buildMembership({ tenantId: 'tnt_a', userId: 'usr_1' });
       await stores.memberships.insertMembership(membership);
-      expect(await stores.memberships.updateMembership(membership)).toBe(true);
+      expect(await stores.memberships.updateMembership(membership, { status: membership.status, updatedAt: membership.updatedAt })).toBe(true);
       const domain = buildDomain({ tenantId: 'tnt_a', hostname: 'same.test' });
       await stores.tenants.insertDomain(domain);
       expect(await stores.tenants.updateDomain(domain)).toBe(true);
-      expect(await kyselyMembershipStore(harness.db()).updateMembership({ ...membership, userId: 'usr_2' })).toBe(false);
+      expect(await kyselyMembershipStore(harness.db()).updateMembership({ ...membership, userId: 'usr_2' }, { status: membership.status, updatedAt: membership.updatedAt })).toBe(false);
     });
   });
 }

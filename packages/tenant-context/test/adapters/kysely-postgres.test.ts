@@ -59,7 +59,7 @@ await describeWithService('postgres', 'kysely adapter on PostgreSQL', () => {
         cause: expect.objectContaining({ code: 'ECONNREFUSED' }),
       });
       await expect(stores.usageCounters.increment('tnt_a', 'users', 1, 5)).rejects.toMatchObject({ code: 'STORE_UNAVAILABLE' });
-      await expect(stores.tenants.purgeTenant('tnt_a')).rejects.toMatchObject({ code: 'STORE_UNAVAILABLE' });
+      await expect(stores.tenants.purgeTenant('tnt_a', { status: 'active', version: 1 })).rejects.toMatchObject({ code: 'STORE_UNAVAILABLE' });
       await expect(migrateTenantContextSchema(unreachable)).rejects.toMatchObject({ code: 'STORE_UNAVAILABLE' });
     });
 

@@ -58,7 +58,7 @@ export function createKyselyMembershipStore(context: KyselyStoreContext): Member
       );
     },
 
-    async updateMembership(membership) {
+    async updateMembership(membership, expected) {
       assertStorableMembership(membership);
       return runStoreOperation('updateMembership', async () => {
         const result = await db
@@ -66,16 +66,20 @@ export function createKyselyMembershipStore(context: KyselyStoreContext): Member
           .set({ status: membership.status, invited_by: membership.invitedBy, updated_at: membership.updatedAt })
           .where('tenant_id', '=', membership.tenantId)
           .where('user_id', '=', membership.userId)
+          .where('status', '=', expected.status)
+          .where('updated_at', '=', expected.updatedAt)
           .executeTakeFirst();
         if (result.numUpdatedRows > 0n) return true;
         if (dialect !== 'mysql') return false;
         // A MySQL client without the FOUND_ROWS flag counts only changed rows, so an update
-        // that rewrites identical values reports 0; ask whether the row is there.
+        // that rewrites identical values reports 0; ask whether the row is there and matched.
         const existing = await db
           .selectFrom(tables.memberships)
           .select('user_id')
           .where('tenant_id', '=', membership.tenantId)
           .where('user_id', '=', membership.userId)
+          .where('status', '=', expected.status)
+          .where('updated_at', '=', expected.updatedAt)
           .executeTakeFirst();
         return existing !== undefined;
       });

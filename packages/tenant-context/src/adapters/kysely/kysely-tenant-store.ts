@@ -150,10 +150,17 @@ export function createKyselyTenantStore(context: KyselyStoreContext): TenantStor
       return result.numUpdatedRows > 0n;
     },
 
-    async purgeTenant(id) {
+    async purgeTenant(id, expected) {
       return runStoreOperation('purgeTenant', () =>
         runAtomically(db, async (trx) => {
-          const removed = await trx.deleteFrom(tables.tenants).where('id', '=', id).executeTakeFirst();
+          // One conditional DELETE: a tenant whose status or version moved on since the caller
+          // read it stays, and so do its domains.
+          const removed = await trx
+            .deleteFrom(tables.tenants)
+            .where('id', '=', id)
+            .where('status', '=', expected.status)
+            .where('version', '=', expected.version)
+            .executeTakeFirst();
           if (removed.numDeletedRows === 0n) return false;
           await trx.deleteFrom(tables.tenant_domains).where('tenant_id', '=', id).execute();
           return true;
@@ -263,10 +270,14 @@ export function createKyselyTenantStore(context: KyselyStoreContext): TenantStor
       });
     },
 
-    async deleteDomain(tenantId, hostname) {
-      const result = await runStoreOperation('deleteDomain', () =>
-        db.deleteFrom(tables.tenant_domains).where('hostname', '=', hostname).where('tenant_id', '=', tenantId).executeTakeFirst(),
-      );
+    async deleteDomain(tenantId, hostname, expected) {
+      const result = await runStoreOperation('deleteDomain', () => {
+        let remove = db.deleteFrom(tables.tenant_domains).where('hostname', '=', hostname).where('tenant_id', '=', tenantId);
+        if (expected !== undefined) {
+          remove = remove.where('status', '=', expected.status).where('created_at', '=', expected.createdAt);
+        }
+        return remove.executeTakeFirst();
+      });
       return result.numDeletedRows > 0n;
     },
   };

@@ -42,8 +42,12 @@ export function mongoMembershipStore(db: Db, options?: MongoTenantContextOptions
       );
     },
 
-    async updateMembership(membership) {
-      const filter = membershipFilter(membership.tenantId, membership.userId);
+    async updateMembership(membership, expected) {
+      const filter = {
+        ...membershipFilter(membership.tenantId, membership.userId),
+        status: expected.status,
+        updatedAt: expected.updatedAt,
+      };
       const result = await runMongoOperation(() => memberships.updateOne(filter, membershipChangeUpdate(membership)));
       return result.matchedCount === 1;
     },

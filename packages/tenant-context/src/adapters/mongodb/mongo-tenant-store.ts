@@ -38,9 +38,10 @@ function tenantTaken(tenant: Tenant, fields: string[] | null): TenantContextErro
  *   are unique through `_id` either way.
  * - Needs MongoDB 5.0 or later when settings may hold keys with `.` or a leading `$`; strings
  *   compare by code point, so the collections must keep the default (simple) collation.
- * - `updateTenant` is a compare-and-set on `{ _id, version }`; `purgeTenant` removes the domains
- *   first and then the tenant, so a crash in between leaves a tenant that a repeated purge
- *   removes, never domains claiming host names for a tenant that is gone.
+ * - `updateTenant` is a compare-and-set on `{ _id, version }`; `purgeTenant` is a `deleteOne` on
+ *   `{ _id, status, version }` and removes the domains only after that matched, so a tenant
+ *   that moved on keeps its domains. Without a transaction, a crash in between leaves domains
+ *   of a gone tenant; `listDomains(id)` still finds them for cleanup.
  *
  * @throws TenantContextError `CONFIGURATION_INVALID` (when called) for a missing `Db` or bad options.
  *
@@ -95,11 +96,16 @@ export function mongoTenantStore(db: Db, options?: MongoTenantContextOptions): T
       return result.matchedCount === 1;
     },
 
-    async purgeTenant(id) {
+    async purgeTenant(id, expected) {
       assertStoreString(id, 'tenant id');
+      // The conditional delete decides; domains go only after it removed the tenant, so a
+      // tenant that moved on keeps them.
+      const result = await runMongoOperation(() =>
+        tenants.deleteOne({ _id: id, status: expected.status, version: expected.version }),
+      );
+      if (result.deletedCount !== 1) return false;
       await runMongoOperation(() => domains.deleteMany({ tenantId: id }));
-      const result = await runMongoOperation(() => tenants.deleteOne({ _id: id }));
-      return result.deletedCount === 1;
+      return true;
     },
 
     async listTenants(query): Promise<TenantPage> {
@@ -146,8 +152,11 @@ export function mongoTenantStore(db: Db, options?: MongoTenantContextOptions): T
       return result.matchedCount === 1;
     },
 
-    async deleteDomain(tenantId, hostname) {
-      const filter = tenantDomainFilter(tenantId, hostname);
+    async deleteDomain(tenantId, hostname, expected) {
+      const filter = {
+        ...tenantDomainFilter(tenantId, hostname),
+        ...(expected === undefined ? {} : { status: expected.status, createdAt: expected.createdAt }),
+      };
       const result = await runMongoOperation(() => domains.deleteOne(filter));
       return result.deletedCount === 1;
     },
