@@ -17,53 +17,19 @@ export const tenantContextSuite: BenchSuite = {
   async run() {
     const results = [];
 
-    const fastify = await compareHttp(
-      { serverModule: server('fastify-tenant'), path: '/projects', headers: tenantHeader },
-      { serverModule: server('fastify-bare'), path: '/projects' },
-      httpOptions,
-    );
-    results.push(
-      benchResult({
-        suite: 'tenant-context',
-        case: 'fastify route: resolve (header, cached) + scope',
-        unit: 'req/s',
-        value: fastify.ours,
-        peer: 'bare fastify route',
-        peerValue: fastify.peer,
-      }),
-    );
-
-    const againstRequestContext = await compareHttp(
-      { serverModule: server('fastify-tenant'), path: '/projects', headers: tenantHeader },
-      { serverModule: server('fastify-request-context'), path: '/projects', headers: tenantHeader },
-      httpOptions,
-    );
-    results.push(
-      benchResult({
-        suite: 'tenant-context',
-        case: 'fastify route: resolve (header, cached) + scope',
-        unit: 'req/s',
-        value: againstRequestContext.ours,
-        peer: 'fastify + @fastify/request-context (ALS, no lookup)',
-        peerValue: againstRequestContext.peer,
-      }),
-    );
-
-    const express = await compareHttp(
-      { serverModule: server('express-tenant'), path: '/projects', headers: tenantHeader },
-      { serverModule: server('express-bare'), path: '/projects' },
-      httpOptions,
-    );
-    results.push(
-      benchResult({
-        suite: 'tenant-context',
-        case: 'express route: resolve (header, cached) + scope',
-        unit: 'req/s',
-        value: express.ours,
-        peer: 'bare express route',
-        peerValue: express.peer,
-      }),
-    );
+    const fastifyTenant = { serverModule: server('fastify-tenant'), path: '/projects', headers: tenantHeader };
+    const expressTenant = { serverModule: server('express-tenant'), path: '/projects', headers: tenantHeader };
+    const httpCases = [
+      ['fastify route: resolve (header, cached) + scope', fastifyTenant, 'fastify-bare', 'bare fastify route'],
+      ['fastify route: resolve (header, cached) + scope', fastifyTenant, 'fastify-request-context', 'fastify + @fastify/request-context (ALS, no lookup)'],
+      ['express route: resolve (header, cached) + scope', expressTenant, 'express-bare', 'bare express route'],
+    ] as const;
+    for (const [caseName, ours, peerServer, peerName] of httpCases) {
+      const measured = await compareHttp(ours, { serverModule: server(peerServer), path: '/projects', headers: tenantHeader }, httpOptions);
+      results.push(
+        benchResult({ suite: 'tenant-context', case: caseName, unit: 'req/s', value: measured.ours, peer: peerName, peerValue: measured.peer }),
+      );
+    }
 
     // In-process: what one resolution + scope costs next to a plain Map lookup + call.
     const resolver = await createBenchResolver();
