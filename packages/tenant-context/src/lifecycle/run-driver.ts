@@ -126,9 +126,13 @@ function runErrorOf(failure: StepFailure): LifecycleRunError {
   return { step: failure.step, ...describeStepError(failure.error) };
 }
 
-/** The lease's loss reason when it is lost, so a step failing because of it is not blamed. */
+/**
+ * The lease's loss reason when it is lost (its compare-and-set failed, or it ran out while
+ * renewals failed), so a step failing because of it is not blamed, and no step starts that
+ * another worker may be running too.
+ */
 function throwIfLeaseLost(lease: RunLease): void {
-  if (lease.signal.aborted) throw lease.signal.reason;
+  lease.throwIfLost();
 }
 
 async function waitBeforeRetry(lease: RunLease, retry: RetryPolicy, attempt: number): Promise<void> {
@@ -169,6 +173,8 @@ async function attempt<Result>(
         attempt: attemptNumber,
         signal: lease.signal,
       };
+      // Loading the tenant took time the lease may not have had left.
+      throwIfLeaseLost(lease);
       const value = await runWithTenant(tenant ?? run.tenantId, () => operation(context));
       return { ok: true, value };
     } catch (error) {
@@ -277,9 +283,11 @@ async function runCompensation(
  * Drives a leased run to a final state: forward through its steps, then `completed`; or, when
  * a step fails for good, through compensation to `rolled_back` (onboarding before activation)
  * or to `failed` (offboarding, steps after activation, failing compensations), releasing the
- * lease at the end. Losing the lease or failing to write the run stops the drive at once with
- * that error, leaving the run for `resumeRun`; nothing is compensated then, since this
- * worker can no longer record what it undoes.
+ * lease at the end. Losing the lease (a lost compare-and-set, or a lease that ran out while
+ * renewals failed; checked before every step attempt and every write) or failing to write the
+ * run stops the drive at once with that error, leaving the run for `resumeRun` by whoever
+ * holds the lease next; nothing is compensated then, since this worker can no longer record
+ * what it undoes.
  *
  * @example
  * ```ts
@@ -297,6 +305,7 @@ export async function driveRun(
   try {
     let stepError: unknown;
     for (;;) {
+      throwIfLeaseLost(lease);
       const current = lease.current;
       if (current.state === 'running') {
         const failure = await runForward(lease, plan, dependencies);
