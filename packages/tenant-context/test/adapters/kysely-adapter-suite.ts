@@ -11,9 +11,16 @@ import {
   tenantContextMigrations,
   type SqlDialect,
 } from '@tenantkit/tenant-context/kysely';
-import { buildDomain, buildLifecycleRun, buildMembership, buildTenant, fixtureEpochMs } from '@tenantkit/test-utils';
+import {
+  buildDomain,
+  buildLifecycleRun,
+  buildMembership,
+  buildTenant,
+  describeTenantContextStoreConformance,
+  fixtureEpochMs,
+} from '@tenantkit/test-utils';
 import { CamelCasePlugin, Migrator, NO_MIGRATIONS, sql, type Kysely } from 'kysely';
-import { describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 /*
  * Tests of what the Kysely adapter adds beyond the store contracts (the shared conformance
@@ -32,6 +39,48 @@ export interface KyselyAdapterHarness {
    * for another application process. Absent for an embedded database (PGlite).
    */
   connectAgain?: () => Kysely<any>;
+}
+
+/** How a dialect's test file opens and closes its database, for {@link describeMigratedKyselyStores}. */
+export interface KyselyTestDatabase {
+  /** Suite name, e.g. `'kysely on PostgreSQL'`. */
+  name: string;
+  dialect: SqlDialect;
+  /** Opens the database (once, before all tests) and returns the Kysely instance to migrate and test. */
+  open(): Promise<Kysely<any>> | Kysely<any>;
+  /** Closes every connection and removes the database (after all tests). */
+  close(): Promise<void>;
+  connectAgain?: () => Kysely<any>;
+}
+
+/**
+ * What every dialect's test file does the same way: open and migrate the database, run the
+ * shared conformance suite over emptied tables, then the adapter-specific tests, and close.
+ * Returns the migrated instance's accessor for the file's own dialect-specific tests.
+ */
+export function describeMigratedKyselyStores(database: KyselyTestDatabase): () => Kysely<any> {
+  let db: Kysely<any> | undefined;
+  const current = (): Kysely<any> => {
+    if (db === undefined) throw new Error(`${database.name}: the database is not open`);
+    return db;
+  };
+  beforeAll(async () => {
+    db = await database.open();
+    await migrateTenantContextSchema(db);
+  });
+  afterAll(() => database.close());
+  describeTenantContextStoreConformance(database.name, {
+    async setup() {
+      await clearTenantContextTables(current());
+      return kyselyTenantContextStores(current());
+    },
+  });
+  describeKyselyAdapterSpecifics({
+    dialect: database.dialect,
+    db: current,
+    ...(database.connectAgain === undefined ? {} : { connectAgain: database.connectAgain }),
+  });
+  return current;
 }
 
 const defaultTables = ['tenants', 'tenant_domains', 'memberships', 'lifecycle_runs', 'usage_counters'];

@@ -1,17 +1,9 @@
 import { kyselyTenantContextStores, migrateTenantContextSchema } from '@tenantkit/tenant-context/kysely';
-import {
-  buildDomain,
-  buildMembership,
-  buildTenant,
-  createTemporaryMariadbDatabase,
-  describeTenantContextStoreConformance,
-  describeWithService,
-  type TemporaryDatabase,
-} from '@tenantkit/test-utils';
+import { buildDomain, buildMembership, buildTenant, createTemporaryMariadbDatabase, describeWithService, type TemporaryDatabase } from '@tenantkit/test-utils';
 import { Kysely, MysqlDialect } from 'kysely';
 import { createPool, type PoolOptions } from 'mysql2';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { clearTenantContextTables, describeKyselyAdapterSpecifics, unusedLocalPort } from './kysely-adapter-suite.js';
+import { describe, expect, it } from 'vitest';
+import { clearTenantContextTables, describeMigratedKyselyStores, unusedLocalPort } from './kysely-adapter-suite.js';
 
 await describeWithService('mariadb', 'kysely adapter on MariaDB', () => {
   let database: TemporaryDatabase | undefined;
@@ -24,27 +16,18 @@ await describeWithService('mariadb', 'kysely adapter on MariaDB', () => {
     return instance;
   }
 
-  beforeAll(async () => {
-    database = await createTemporaryMariadbDatabase();
-    db = connect(database.url);
-    await migrateTenantContextSchema(db);
-  });
-
-  afterAll(async () => {
-    for (const instance of instances) await instance.destroy();
-    await database?.drop();
-  });
-
-  describeTenantContextStoreConformance('kysely on MariaDB', {
-    async setup() {
-      await clearTenantContextTables(db);
-      return kyselyTenantContextStores(db);
-    },
-  });
-
-  describeKyselyAdapterSpecifics({
+  describeMigratedKyselyStores({
+    name: 'kysely on MariaDB',
     dialect: 'mysql',
-    db: () => db,
+    async open() {
+      database = await createTemporaryMariadbDatabase();
+      db = connect(database.url);
+      return db;
+    },
+    async close() {
+      for (const instance of instances) await instance.destroy();
+      await database?.drop();
+    },
     connectAgain: () => connect(database?.url ?? ''),
   });
 

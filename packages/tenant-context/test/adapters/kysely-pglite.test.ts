@@ -1,31 +1,24 @@
 import { PGlite } from '@electric-sql/pglite';
-import { detectSqlDialect, kyselyTenantContextStores, kyselyTenantStore, migrateTenantContextSchema } from '@tenantkit/tenant-context/kysely';
-import { describeTenantContextStoreConformance } from '@tenantkit/test-utils';
+import { detectSqlDialect, kyselyTenantStore, migrateTenantContextSchema } from '@tenantkit/tenant-context/kysely';
 import { Kysely } from 'kysely';
 import { PGliteDialect } from 'kysely-pglite-dialect';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { clearTenantContextTables, describeKyselyAdapterSpecifics } from './kysely-adapter-suite.js';
+import { describe, expect, it } from 'vitest';
+import { describeMigratedKyselyStores } from './kysely-adapter-suite.js';
 
 describe('kysely adapter on PGlite', () => {
   let db: Kysely<any>;
 
-  beforeAll(async () => {
-    db = new Kysely<any>({ dialect: new PGliteDialect(new PGlite()) });
-    await migrateTenantContextSchema(db);
-  });
-
-  afterAll(async () => {
-    await db.destroy();
-  });
-
-  describeTenantContextStoreConformance('kysely on PGlite', {
-    async setup() {
-      await clearTenantContextTables(db);
-      return kyselyTenantContextStores(db);
+  describeMigratedKyselyStores({
+    name: 'kysely on PGlite',
+    dialect: 'postgres',
+    open() {
+      db = new Kysely<any>({ dialect: new PGliteDialect(new PGlite()) });
+      return db;
+    },
+    async close() {
+      await db.destroy();
     },
   });
-
-  describeKyselyAdapterSpecifics({ dialect: 'postgres', db: () => db });
 
   describe('a closed database', () => {
     it('fails with STORE_UNAVAILABLE once PGlite is closed', async () => {

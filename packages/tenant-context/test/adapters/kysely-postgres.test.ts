@@ -1,14 +1,9 @@
 import { kyselyTenantContextStores, kyselyTenantStore, migrateTenantContextSchema } from '@tenantkit/tenant-context/kysely';
-import {
-  createTemporaryPostgresDatabase,
-  describeTenantContextStoreConformance,
-  describeWithService,
-  type TemporaryDatabase,
-} from '@tenantkit/test-utils';
+import { createTemporaryPostgresDatabase, describeWithService, type TemporaryDatabase } from '@tenantkit/test-utils';
 import { Kysely, PostgresDialect } from 'kysely';
 import pg from 'pg';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { clearTenantContextTables, describeKyselyAdapterSpecifics, unusedLocalPort } from './kysely-adapter-suite.js';
+import { describe, expect, it } from 'vitest';
+import { describeMigratedKyselyStores, unusedLocalPort } from './kysely-adapter-suite.js';
 
 await describeWithService('postgres', 'kysely adapter on PostgreSQL', () => {
   let database: TemporaryDatabase | undefined;
@@ -21,29 +16,20 @@ await describeWithService('postgres', 'kysely adapter on PostgreSQL', () => {
     return instance;
   }
 
-  beforeAll(async () => {
-    // A locale collation, as production databases usually have: with the server's C default,
-    // code relying on byte-wise ordering without asking for it would pass unnoticed.
-    database = await createTemporaryPostgresDatabase({ icuLocale: 'en-US' });
-    db = connect(database.url);
-    await migrateTenantContextSchema(db);
-  });
-
-  afterAll(async () => {
-    for (const instance of instances) await instance.destroy();
-    await database?.drop();
-  });
-
-  describeTenantContextStoreConformance('kysely on PostgreSQL', {
-    async setup() {
-      await clearTenantContextTables(db);
-      return kyselyTenantContextStores(db);
-    },
-  });
-
-  describeKyselyAdapterSpecifics({
+  describeMigratedKyselyStores({
+    name: 'kysely on PostgreSQL',
     dialect: 'postgres',
-    db: () => db,
+    async open() {
+      // A locale collation, as production databases usually have: with the server's C default,
+      // code relying on byte-wise ordering without asking for it would pass unnoticed.
+      database = await createTemporaryPostgresDatabase({ icuLocale: 'en-US' });
+      db = connect(database.url);
+      return db;
+    },
+    async close() {
+      for (const instance of instances) await instance.destroy();
+      await database?.drop();
+    },
     connectAgain: () => connect(database?.url ?? ''),
   });
 

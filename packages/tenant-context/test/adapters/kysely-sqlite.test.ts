@@ -2,12 +2,12 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { kyselyTenantContextStores, kyselyTenantStore, migrateTenantContextSchema } from '@tenantkit/tenant-context/kysely';
-import { buildTenant, describeTenantContextStoreConformance, fixtureEpochMs } from '@tenantkit/test-utils';
+import { buildTenant, fixtureEpochMs } from '@tenantkit/test-utils';
 import Database from 'better-sqlite3';
 import { Kysely, SqliteDialect, sql, type LogEvent } from 'kysely';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { sqliteVersionSupportsStores } from '../../src/adapters/kysely/schema-ddl.js';
-import { allMigrationsApplied, clearTenantContextTables, describeKyselyAdapterSpecifics } from './kysely-adapter-suite.js';
+import { allMigrationsApplied, clearTenantContextTables, describeMigratedKyselyStores } from './kysely-adapter-suite.js';
 
 describe('kysely adapter on SQLite (better-sqlite3)', () => {
   // A file of its own rather than `:memory:`, so that further connections (standing in for
@@ -35,27 +35,22 @@ describe('kysely adapter on SQLite (better-sqlite3)', () => {
     return instance;
   }
 
-  beforeAll(async () => {
-    // WAL, as production SQLite deployments with several processes use it.
-    new Database(file).pragma('journal_mode = WAL');
-    db = connect();
-    await migrateTenantContextSchema(db);
-  });
-
-  afterAll(async () => {
-    for (const instance of instances) await instance.destroy().catch(() => undefined);
-    for (const connection of connections) if (connection.open) connection.close();
-    rmSync(directory, { recursive: true, force: true });
-  });
-
-  describeTenantContextStoreConformance('kysely on SQLite', {
-    async setup() {
-      await clearTenantContextTables(db);
-      return kyselyTenantContextStores(db);
+  describeMigratedKyselyStores({
+    name: 'kysely on SQLite',
+    dialect: 'sqlite',
+    open() {
+      // WAL, as production SQLite deployments with several processes use it.
+      new Database(file).pragma('journal_mode = WAL');
+      db = connect();
+      return db;
     },
+    async close() {
+      for (const instance of instances) await instance.destroy().catch(() => undefined);
+      for (const connection of connections) if (connection.open) connection.close();
+      rmSync(directory, { recursive: true, force: true });
+    },
+    connectAgain: () => connect(),
   });
-
-  describeKyselyAdapterSpecifics({ dialect: 'sqlite', db: () => db, connectAgain: () => connect() });
 
   describe('SQLite column storage', () => {
     it('stores integers with INTEGER storage class although better-sqlite3 binds numbers as REAL', async () => {
