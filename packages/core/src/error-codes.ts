@@ -47,6 +47,10 @@ export const errorHttpStatus = {
   DOMAIN_TAKEN: 409,
   DOMAIN_NOT_FOUND: 404,
   DOMAIN_VERIFICATION_FAILED: 422,
+  // tenant-context: data isolation
+  TENANT_ISOLATION_VIOLATION: 500,
+  TENANT_MIGRATION_FAILED: 500,
+  TENANT_POOL_EXHAUSTED: 503,
 } as const satisfies Record<string, number>;
 
 /**
