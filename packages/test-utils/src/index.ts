@@ -9,3 +9,4 @@ export {
   fixtureEpochMs,
   padIndex,
 } from './tenant-context-fixtures.js';
+export { runLeakKit, type LeakKitTarget, type LeakKitRecord, type LeakKitOptions, type LeakKitReport } from './leak-kit.js';
