@@ -10,3 +10,11 @@ export {
   padIndex,
 } from './tenant-context-fixtures.js';
 export { runLeakKit, type LeakKitTarget, type LeakKitRecord, type LeakKitOptions, type LeakKitReport } from './leak-kit.js';
+export {
+  startLocalRedisCluster,
+  describeWithRedisCluster,
+  isRedisClusterAvailable,
+  type LocalRedisCluster,
+  type LocalRedisClusterNode,
+  type LocalRedisClusterOptions,
+} from './redis-cluster.js';

@@ -73,9 +73,10 @@ return redis.call('HINCRBY', KEYS[1], ARGV[1], '-' .. ARGV[2])
 `);
 
 /**
- * Runs a one-key script: EVALSHA first (only the hash travels), and EVAL when the node does not
- * have the script cached (after a restart, a failover, SCRIPT FLUSH, or on a Cluster node seen
- * for the first time); EVAL also caches it for the next call. Nothing is registered on the
+ * Runs a script on one key (or several keys, which on a Cluster must share a slot, e.g. through
+ * one `{tenant}` hash tag): EVALSHA first (only the hash travels), and EVAL when the node does
+ * not have the script cached (after a restart, a failover, SCRIPT FLUSH, or on a Cluster node
+ * seen for the first time); EVAL also caches it for the next call. Nothing is registered on the
  * caller's client.
  *
  * @example
@@ -83,11 +84,17 @@ return redis.call('HINCRBY', KEYS[1], ARGV[1], '-' .. ARGV[2])
  * const reply = await runLuaScript(client, incrementUsageScript, 'tk:{tnt_a}:usage', ['users', '1', '10']);
  * ```
  */
-export async function runLuaScript(client: Redis | Cluster, script: LuaScript, key: string, args: readonly string[]): Promise<unknown> {
+export async function runLuaScript(
+  client: Redis | Cluster,
+  script: LuaScript,
+  key: string | readonly string[],
+  args: readonly string[],
+): Promise<unknown> {
+  const keys = typeof key === 'string' ? [key] : key;
   try {
-    return await client.evalsha(script.sha1, 1, key, ...args);
+    return await client.evalsha(script.sha1, keys.length, ...keys, ...args);
   } catch (error) {
     if (!isNoScriptError(error)) throw error;
-    return client.eval(script.source, 1, key, ...args);
+    return client.eval(script.source, keys.length, ...keys, ...args);
   }
 }
