@@ -22,3 +22,19 @@ export {
   type MongoTenantContextOptions,
   type TenantContextCollection,
 } from './mongodb/tenant-context-collections.js';
+export {
+  tenantCollection,
+  type TenantCollection,
+  type TenantInsertDocument,
+  type TenantReplacementDocument,
+  type TenantBulkWriteOperation,
+  type WithOptionalTenantField,
+} from '../isolation/mongodb/tenant-collection.js';
+export { type TenantCollectionOptions, defaultTenantField } from '../isolation/mongodb/tenant-collection-options.js';
+export {
+  tenantIndex,
+  ensureTenantIndexes,
+  type TenantIndexDirection,
+  type TenantIndexOptions,
+  type TenantIndexSpec,
+} from '../isolation/mongodb/tenant-indexes.js';
