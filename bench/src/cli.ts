@@ -1,7 +1,8 @@
 import { type BenchResult, type BenchSuite } from './bench-result.js';
+import { isolationSuite } from './suites/isolation.js';
 import { tenantContextSuite } from './suites/tenant-context.js';
 
-const suites: readonly BenchSuite[] = [tenantContextSuite];
+const suites: readonly BenchSuite[] = [tenantContextSuite, isolationSuite];
 
 function formatNumber(value: number): string {
   return value >= 100 ? Math.round(value).toLocaleString('en-US') : value.toFixed(2);
