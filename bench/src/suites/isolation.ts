@@ -5,7 +5,7 @@ import {
   createTenantIsolationPlugin,
   enableTenantRowLevelSecurity,
 } from '@tenantkit/tenant-context/kysely';
-import { Kysely, PostgresDialect, sql } from 'kysely';
+import { Kysely, PostgresDialect, sql, type KyselyPlugin } from 'kysely';
 import pg from 'pg';
 import { benchResult, type BenchResult, type BenchSuite } from '../bench-result.js';
 import { compareOps } from '../measure-ops.js';
@@ -36,7 +36,7 @@ function urlFor(database: string, user?: string): string {
   return url.toString();
 }
 
-function kyselyOn(url: string, plugins: ConstructorParameters<typeof Kysely>[0]['plugins'] = []): Kysely<BenchDatabase> {
+function kyselyOn(url: string, plugins: KyselyPlugin[] = []): Kysely<BenchDatabase> {
   // One connection, sequential queries: every case measures the same round trip plus its own work.
   return new Kysely<BenchDatabase>({ dialect: new PostgresDialect({ pool: new pg.Pool({ connectionString: url, max: 1 }) }), plugins });
 }

@@ -139,4 +139,4 @@ export {
   type TenantIsolationRouterOptions,
   type TenantIsolationStrategy,
   type TenantHandleSource,
-} from '../isolation/database-per-tenant/tenant-isolation-router.js';
+} from '../isolation/tenant-isolation-router.js';

@@ -2,24 +2,24 @@ import { createManualClock } from '@tenantkit/core';
 import Database from 'better-sqlite3';
 import { Kysely, SqliteDialect } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { memoryTenantContextStores } from '../../../src/adapters/memory.js';
-import { TenantContextError } from '../../../src/errors.js';
-import { sqliteDatabaseProvisioner } from '../../../src/isolation/database-per-tenant/sqlite-database-provisioner.js';
+import { memoryTenantContextStores } from '../../src/adapters/memory.js';
+import { TenantContextError } from '../../src/errors.js';
+import { sqliteDatabaseProvisioner } from '../../src/isolation/database-per-tenant/sqlite-database-provisioner.js';
 import {
   tenantDatabaseOffboardingStep,
   tenantDatabaseOnboardingStep,
-} from '../../../src/isolation/database-per-tenant/tenant-database-lifecycle-steps.js';
-import { createTenantDatabaseRouter, type TenantDatabaseRouter } from '../../../src/isolation/database-per-tenant/tenant-database-router.js';
+} from '../../src/isolation/database-per-tenant/tenant-database-lifecycle-steps.js';
+import { createTenantDatabaseRouter, type TenantDatabaseRouter } from '../../src/isolation/database-per-tenant/tenant-database-router.js';
 import {
   createTenantIsolationRouter,
   type TenantIsolationRouterOptions,
   type TenantIsolationStrategy,
-} from '../../../src/isolation/database-per-tenant/tenant-isolation-router.js';
-import { createTenantLifecycle } from '../../../src/lifecycle/tenant-lifecycle.js';
-import { createMembershipService } from '../../../src/memberships/membership-service.js';
-import { createTenantRegistry } from '../../../src/registry/tenant-registry.js';
-import { runAsSystem, runWithTenant } from '../../../src/scope/tenant-scope.js';
-import { deferred, openSqliteTenantDatabase, rejectionOf, temporarySqliteDirectory } from './database-router-fixtures.js';
+} from '../../src/isolation/tenant-isolation-router.js';
+import { createTenantLifecycle } from '../../src/lifecycle/tenant-lifecycle.js';
+import { createMembershipService } from '../../src/memberships/membership-service.js';
+import { createTenantRegistry } from '../../src/registry/tenant-registry.js';
+import { runAsSystem, runWithTenant } from '../../src/scope/tenant-scope.js';
+import { deferred, openSqliteTenantDatabase, rejectionOf, temporarySqliteDirectory } from './database-per-tenant/database-router-fixtures.js';
 
 interface AppDatabase {
   projects: { tenant_id: string; id: string; name: string };

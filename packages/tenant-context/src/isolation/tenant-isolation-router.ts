@@ -1,10 +1,10 @@
 import { isTenantkitError, systemClock, type Clock } from '@tenantkit/core';
 import type { Kysely } from 'kysely';
 import { z } from 'zod';
-import { TenantContextError } from '../../errors.js';
-import { assertTenantId } from '../../identifiers.js';
-import { requireTenantId } from '../../scope/tenant-scope.js';
-import { hasMethods, parseOrThrow } from '../../validation.js';
+import { TenantContextError } from '../errors.js';
+import { assertTenantId } from '../identifiers.js';
+import { requireTenantId } from '../scope/tenant-scope.js';
+import { hasMethods, parseOrThrow } from '../validation.js';
 
 /**
  * The three isolation strategies a tenant can be on:
