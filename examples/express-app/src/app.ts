@@ -40,6 +40,10 @@ export function buildExpressApp(services: ExampleServices): Express {
   tenantRoutes.get('/tenant', reply(200, (request) => application.tenantOverview(header(request, 'x-user-id'))));
   tenantRoutes.get('/projects', reply(200, (request) => application.listProjects(header(request, 'x-user-id'))));
   tenantRoutes.post('/projects', reply(201, (request) => application.createProject(header(request, 'x-user-id'), request.body)));
+  tenantRoutes.get('/projects/:projectId', reply(200, (request) =>
+    application.getProject(header(request, 'x-user-id'), String(request.params.projectId))));
+  tenantRoutes.patch('/projects/:projectId', reply(200, (request) =>
+    application.renameProject(header(request, 'x-user-id'), String(request.params.projectId), request.body)));
   tenantRoutes.delete('/projects/:projectId', reply(200, (request) =>
     application.deleteProject(header(request, 'x-user-id'), String(request.params.projectId))));
   tenantRoutes.get('/domains', reply(200, (request) => application.listDomains(header(request, 'x-user-id'))));

@@ -58,6 +58,12 @@ export async function buildFastifyApp(services: ExampleServices, options: { logg
       reply.status(201);
       return application.createProject(header(request, 'x-user-id'), request.body);
     });
+    scoped.get<{ Params: { projectId: string } }>('/projects/:projectId', async (request) =>
+      application.getProject(header(request, 'x-user-id'), request.params.projectId),
+    );
+    scoped.patch<{ Params: { projectId: string } }>('/projects/:projectId', async (request) =>
+      application.renameProject(header(request, 'x-user-id'), request.params.projectId, request.body),
+    );
     scoped.delete<{ Params: { projectId: string } }>('/projects/:projectId', async (request) =>
       application.deleteProject(header(request, 'x-user-id'), request.params.projectId),
     );

@@ -3,7 +3,7 @@ import { currentTenant, requireTenantId, runAsSystem, userIdSchema } from '@tena
 import { timingSafeEqual } from 'node:crypto';
 import { z } from 'zod';
 import { examplePlans } from './plans.js';
-import { newProjectSchema } from './projects.js';
+import { newProjectSchema, renameProjectSchema } from './projects.js';
 import type { ExampleServices } from './services.js';
 
 /**
@@ -44,6 +44,10 @@ export function createExampleApplication(services: ExampleServices) {
     if (given.length !== expected.length || !timingSafeEqual(given, expected)) {
       throw new TenantkitError('TENANT_UNAUTHENTICATED', 'Admin routes need the x-admin-token header');
     }
+  }
+
+  function noSuchProject(projectId: string): never {
+    throw new TenantkitError('VALIDATION_FAILED', 'No such project in this tenant', { details: { projectId } });
   }
 
   const signUpSchema = z.strictObject({
@@ -100,11 +104,22 @@ export function createExampleApplication(services: ExampleServices) {
       }
     },
 
+    // By id: the repository only ever sees the tenant in scope, so another tenant's project id
+    // answers exactly like an id that exists nowhere.
+    async getProject(userId: unknown, projectId: string) {
+      await requireMember(userId);
+      return (await projects.get(projectId)) ?? noSuchProject(projectId);
+    },
+
+    async renameProject(userId: unknown, projectId: string, body: unknown) {
+      await requireMember(userId);
+      const { name } = parseBody(renameProjectSchema, body);
+      return (await projects.rename(projectId, name)) ?? noSuchProject(projectId);
+    },
+
     async deleteProject(userId: unknown, projectId: string) {
       await requireMember(userId);
-      if (!(await projects.remove(projectId))) {
-        throw new TenantkitError('VALIDATION_FAILED', 'No such project in this tenant', { details: { projectId } });
-      }
+      if (!(await projects.remove(projectId))) noSuchProject(projectId);
       await quotas.release('projects');
       return { deleted: projectId };
     },

@@ -7,9 +7,16 @@ export interface ExampleConfig {
   host: string;
   port: number;
   database: DatabaseTarget;
-  /** Usage counters live in Redis when set, else in the SQL database. */
+  /**
+   * With Redis: usage counters and the per-tenant project-list cache live there, and
+   * offboarding purges the tenant's keys. Without: counters live in the SQL database, and
+   * nothing is cached.
+   */
   redisUrl: string | undefined;
-  /** Prefix of the example's Redis keys. */
+  /**
+   * What every Redis key of the example starts with, ending in `:` (keys are
+   * `<prefix>{<tenantId>}:...`): words of `A-Z a-z 0-9 _ -` joined by `:`.
+   */
   redisKeyPrefix: string;
   /** Tenants are also reachable as `<slug>.<baseDomain>`; it cannot be claimed as a custom domain. */
   baseDomain: string;
@@ -27,7 +34,13 @@ const envSchema = z.object({
   DATABASE_URL: z.string().optional(),
   PGLITE_DATA_DIR: z.string().optional(),
   REDIS_URL: z.string().optional(),
-  REDIS_KEY_PREFIX: z.string().regex(/^[A-Za-z0-9:_-]{1,64}$/).default('tk-example:'),
+  // The part before the last ':' is the tenant keyspace prefix, so a bare 'myapp' means 'myapp:'.
+  REDIS_KEY_PREFIX: z
+    .string()
+    .max(64)
+    .regex(/^[A-Za-z0-9_-]+(?::[A-Za-z0-9_-]+)*:?$/)
+    .transform((prefix) => (prefix.endsWith(':') ? prefix : `${prefix}:`))
+    .default('tk-example:'),
   BASE_DOMAIN: z.string().default('tenantkit.localhost'),
   TRUSTED_PROXIES: z.string().default(''),
   ADMIN_TOKEN: z.string().min(16).optional(),

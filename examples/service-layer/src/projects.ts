@@ -1,18 +1,26 @@
 import { createId } from '@tenantkit/core';
-import { requireTenantId } from '@tenantkit/tenant-context';
+import type { TenantCache } from '@tenantkit/tenant-context/redis';
 import { type Kysely, sql } from 'kysely';
 import { z } from 'zod';
 import type { ExampleDatabase } from './schema.js';
 
-/** A tenant's project: the example's stand-in for any tenant-owned business record. */
-export interface Project {
+/**
+ * A tenant's project: the example's stand-in for any tenant-owned business record. A type
+ * alias, not an interface, so it is a JsonValue the tenant cache can hold.
+ */
+export type Project = {
   id: string;
   name: string;
   createdBy: string;
   createdAt: number;
-}
+};
 
+/**
+ * Strict: a body naming any other field (a smuggled `tenant_id` or `tenantId` included) is
+ * refused with VALIDATION_FAILED before anything is written. The tenant comes from the scope only.
+ */
 export const newProjectSchema = z.strictObject({ name: z.string().trim().min(1).max(120) });
+export const renameProjectSchema = newProjectSchema;
 
 export async function migrateProjects(db: Kysely<ExampleDatabase>): Promise<void> {
   await db.schema
@@ -28,11 +36,30 @@ export async function migrateProjects(db: Kysely<ExampleDatabase>): Promise<void
     .execute();
 }
 
+/** How the repository caches each tenant's project list (Redis-backed deployments only). */
+export interface ProjectRepositoryOptions {
+  /**
+   * A tenant cache for the project list, invalidated by every write of this repository. A list
+   * read racing a write may store what it read before the write, and an invalidation that fails
+   * leaves the old entry; the cache's TTL bounds both. Reads fail with STORE_UNAVAILABLE while
+   * the cache cannot be reached.
+   */
+  listCache?: TenantCache<Project[]>;
+}
+
+const LIST_KEY = 'list';
+
 /**
- * Tenant-scoped project repository: every query reads the tenant from the scope
- * (requireTenantId throws when none is open), so a handler can never forget the filter.
+ * Tenant-scoped project repository on the tenant-isolated handle (the one with
+ * `createTenantIsolationPlugin`): the plugin adds `tenant_id = <tenant in scope>` to every read,
+ * update and delete and stamps it on every insert, so no query here names the tenant, and a
+ * query outside a tenant scope (the system scope included) fails with TENANT_SCOPE_REQUIRED
+ * before it reaches the database. Lifecycle steps run inside the tenant's scope, so the
+ * onboarding and offboarding hooks use the same methods as the request handlers.
  */
-export function createProjectRepository(db: Kysely<ExampleDatabase>) {
+export function createProjectRepository(db: Kysely<ExampleDatabase>, options: ProjectRepositoryOptions = {}) {
+  const { listCache } = options;
+  const columns = ['id', 'name', 'created_by', 'created_at'] as const;
   const toProject = (row: { id: string; name: string; created_by: string; created_at: number | string | bigint }): Project => ({
     id: row.id,
     name: row.name,
@@ -40,44 +67,84 @@ export function createProjectRepository(db: Kysely<ExampleDatabase>) {
     createdAt: Number(row.created_at),
   });
 
+  async function loadList(): Promise<Project[]> {
+    const rows = await db.selectFrom('example_projects').select(columns).orderBy('created_at').orderBy('id').execute();
+    return rows.map(toProject);
+  }
+
+  async function get(id: string): Promise<Project | undefined> {
+    const row = await db.selectFrom('example_projects').select(columns).where('id', '=', id).executeTakeFirst();
+    return row === undefined ? undefined : toProject(row);
+  }
+
+  /**
+   * Drops the cached list after a write (cache-aside: the database is written first). A failure
+   * here must not fail the write, which has happened: the caller would report an error and undo
+   * its side effects (the quota) for a project that exists. The stale entry expires within the TTL.
+   */
+  async function invalidateList(): Promise<void> {
+    if (listCache === undefined) return;
+    try {
+      await listCache.delete(LIST_KEY);
+    } catch {
+      // See above: bounded staleness beats a write reported as failed.
+    }
+  }
+
   return {
     async list(): Promise<Project[]> {
-      const rows = await db
+      return listCache === undefined ? loadList() : listCache.wrap(LIST_KEY, loadList);
+    },
+
+    /** The project with this id in the tenant in scope; another tenant's project is as absent as a missing one. */
+    get,
+
+    /** The oldest project of the tenant in scope with this name (read from the database, never the cache). */
+    async findByName(name: string): Promise<Project | undefined> {
+      const row = await db
         .selectFrom('example_projects')
-        .select(['id', 'name', 'created_by', 'created_at'])
-        .where('tenant_id', '=', requireTenantId())
+        .select(columns)
+        .where('name', '=', name)
         .orderBy('created_at')
         .orderBy('id')
-        .execute();
-      return rows.map(toProject);
+        .executeTakeFirst();
+      return row === undefined ? undefined : toProject(row);
     },
 
     async create(name: string, createdBy: string, now: number): Promise<Project> {
-      const project = { tenant_id: requireTenantId(), id: createId('prj'), name, created_by: createdBy, created_at: now };
-      await db.insertInto('example_projects').values(project).execute();
-      return toProject(project);
+      const row = { id: createId('prj'), name, created_by: createdBy, created_at: now };
+      await db.insertInto('example_projects').values(row).execute();
+      await invalidateList();
+      return toProject(row);
+    },
+
+    /** Renames a project; resolves the changed project, or undefined when this tenant has none with that id. */
+    async rename(id: string, name: string): Promise<Project | undefined> {
+      const result = await db.updateTable('example_projects').set({ name }).where('id', '=', id).executeTakeFirst();
+      if (Number(result.numUpdatedRows) === 0) return undefined;
+      await invalidateList();
+      return get(id);
     },
 
     async remove(id: string): Promise<boolean> {
-      const result = await db
-        .deleteFrom('example_projects')
-        .where('tenant_id', '=', requireTenantId())
-        .where('id', '=', id)
-        .executeTakeFirst();
-      return Number(result.numDeletedRows) > 0;
+      const result = await db.deleteFrom('example_projects').where('id', '=', id).executeTakeFirst();
+      const removed = Number(result.numDeletedRows) > 0;
+      if (removed) await invalidateList();
+      return removed;
     },
 
-    /** Offboarding hook: removes every project of one tenant. */
-    async removeAllOfTenant(tenantId: string): Promise<number> {
-      const result = await db.deleteFrom('example_projects').where('tenant_id', '=', tenantId).executeTakeFirst();
+    /** Removes every project of the tenant in scope (the offboarding hook and onboarding compensation). */
+    async removeAll(): Promise<number> {
+      const result = await db.deleteFrom('example_projects').executeTakeFirst();
+      await invalidateList();
       return Number(result.numDeletedRows);
     },
 
-    async countOfTenant(tenantId: string): Promise<number> {
+    /** How many projects the tenant in scope has (read from the database, never the cache). */
+    async count(): Promise<number> {
       const row = await db
         .selectFrom('example_projects')
         .select(sql<string | number>`count(*)`.as('count'))
-        .where('tenant_id', '=', tenantId)
         .executeTakeFirstOrThrow();
       return Number(row.count);
     },

@@ -15,13 +15,19 @@ import {
   type TxtResolver,
   type UsageCounterStore,
 } from '@tenantkit/tenant-context';
-import { kyselyTenantContextStores, migrateTenantContextSchema } from '@tenantkit/tenant-context/kysely';
-import { redisUsageCounterStore } from '@tenantkit/tenant-context/redis';
+import { createTenantIsolationPlugin, kyselyTenantContextStores, migrateTenantContextSchema } from '@tenantkit/tenant-context/kysely';
+import {
+  createTenantCache,
+  createTenantKeyspace,
+  createTenantKeysPurgeStep,
+  redisUsageCounterStore,
+} from '@tenantkit/tenant-context/redis';
 import { Redis } from 'ioredis';
 import type { ExampleConfig } from './config.js';
 import { createDatabase } from './database.js';
 import { examplePlans } from './plans.js';
-import { createProjectRepository, migrateProjects } from './projects.js';
+import { createProjectRepository, migrateProjects, type Project } from './projects.js';
+import { exampleTenantTables } from './schema.js';
 import { tenantSettingsSchema } from './tenant-settings.js';
 
 /**
@@ -29,12 +35,19 @@ import { tenantSettingsSchema } from './tenant-settings.js';
  * (Express and Fastify) share this and differ only in their HTTP layer.
  */
 export async function createExampleServices(config: ExampleConfig, overrides: { dns?: TxtResolver } = {}) {
+  // Two handles on one pool. `db` is plain: migrations and tenantkit's own stores, which take
+  // tenant ids explicitly and do their own tenant handling. `appDb` carries the tenant isolation
+  // plugin: every query of the app's tenant-owned tables is scoped to the tenant in scope.
   const db = createDatabase(config.database);
   await migrateTenantContextSchema(db);
   await migrateProjects(db);
   const stores = kyselyTenantContextStores(db);
+  const appDb = db.withPlugin(createTenantIsolationPlugin({ tables: exampleTenantTables }));
 
   const redis = config.redisUrl === undefined ? undefined : new Redis(config.redisUrl, { lazyConnect: false });
+  // One tenant keyspace for every Redis key of the app, `<prefix>{<tenantId>}:...` (the usage
+  // counters' layout too), so one SCAN pattern finds, and offboarding purges, all of a tenant's keys.
+  const redisKeyspace = createTenantKeyspace({ prefix: config.redisKeyPrefix.slice(0, -1) });
   const usageCounters: UsageCounterStore =
     redis === undefined ? stores.usageCounters : redisUsageCounterStore(redis, { keyPrefix: config.redisKeyPrefix });
 
@@ -63,35 +76,47 @@ export async function createExampleServices(config: ExampleConfig, overrides: { 
       },
     },
   });
-  const projects = createProjectRepository(db);
+  // Without Redis nothing is cached: a process-memory cache would serve stale lists once a second instance runs.
+  const projects = createProjectRepository(
+    appDb,
+    redis === undefined
+      ? {}
+      : { listCache: createTenantCache<Project[]>({ redis, keyspace: redisKeyspace, namespace: 'projects', defaultTtlMs: 30_000, ttlJitterRatio: 0.1 }) },
+  );
 
   const lifecycle = createTenantLifecycle({ registry, memberships, runs: stores.lifecycleRuns, usageCounters, events });
   lifecycle.useOnboardingStep('seed-defaults', {
     name: 'welcome-project',
     async run({ input }) {
-      const existing = await projects.list();
-      if (existing.some((project) => project.name === 'Welcome')) return; // idempotent on resume
+      // Idempotent on resume; read from the database, since the cached list may predate a crash.
+      if ((await projects.findByName('Welcome')) !== undefined) return;
       await quotas.consume('projects');
       await projects.create('Welcome', String(input.adminUserId ?? 'system'), Date.now());
     },
-    async compensate({ tenantId }) {
-      await projects.removeAllOfTenant(tenantId);
+    // Steps and compensations run inside runWithTenant(tenant): the repository scopes itself.
+    async compensate() {
+      await projects.removeAll();
     },
   });
   lifecycle.useOffboardingStep('export', {
     name: 'projects-export',
     async run({ tenantId }) {
-      const count = await projects.countOfTenant(tenantId);
+      const count = await projects.count();
       // A real deployment would upload an archive here; the example records where it would be.
       return { location: `memory://exports/${tenantId}/projects.json`, details: { projects: count } };
     },
   });
   lifecycle.useOffboardingStep('delete-data', {
     name: 'projects',
-    async run({ tenantId }) {
-      await projects.removeAllOfTenant(tenantId);
+    async run() {
+      const removed = await projects.removeAll();
+      return { location: 'sql:example_projects', details: { removedProjects: removed } };
     },
   });
+  if (redis !== undefined) {
+    // After the projects step, so the cache it invalidates is purged too: every key of the tenant (SCAN + UNLINK).
+    lifecycle.useOffboardingStep('delete-data', createTenantKeysPurgeStep({ redis, keyspace: redisKeyspace }));
+  }
 
   const pathPrefix = fromPathPrefix({ prefix: '/t/' });
   const resolver = createTenantResolver({
@@ -108,7 +133,28 @@ export async function createExampleServices(config: ExampleConfig, overrides: { 
     await db.destroy();
   }
 
-  return { config, db, events, registry, memberships, domains, quotas, flags, projects, lifecycle, resolver, pathPrefix, close };
+  return {
+    config,
+    /** The plain handle: migrations and tenantkit's stores only. App data goes through `appDb`. */
+    db,
+    /** The tenant-isolated handle for the app's tenant-owned tables. */
+    appDb,
+    /** The Redis client, when Redis is configured. */
+    redis,
+    /** The app's tenant keyspace in Redis (`<redisKeyPrefix>{<tenantId>}:...`). */
+    redisKeyspace,
+    events,
+    registry,
+    memberships,
+    domains,
+    quotas,
+    flags,
+    projects,
+    lifecycle,
+    resolver,
+    pathPrefix,
+    close,
+  };
 }
 
 export type ExampleServices = Awaited<ReturnType<typeof createExampleServices>>;
