@@ -54,7 +54,10 @@ export function scopeInsert(scoper: TenantQueryScoper, node: InsertQueryNode, ou
   // INSERT INTO never targets a CTE, so CTE names do not shadow here.
   const target = node.into === undefined ? undefined : scoper.scopedReference(node.into, UNQUALIFIED_CONTEXT);
   if (target === undefined) {
-    return scoper.finish(node, scoper.walkChildren(node, ctx, WITH_ONLY), { with: withNode });
+    const walked = scoper.walkChildren(node, ctx, WITH_ONLY);
+    // INSERT ... SELECT writes the SELECT without parentheses: raw SQL after it would extend its WHERE.
+    if ((walked as InsertQueryNode).values !== node.values) scoper.refuseRawEndModifiers(node.endModifiers);
+    return scoper.finish(node, walked, { with: withNode });
   }
   const label = tableLabel(target.table);
   if (node.replace === true || node.orAction?.action.toLowerCase() === 'replace') {
@@ -62,6 +65,8 @@ export function scopeInsert(scoper: TenantQueryScoper, node: InsertQueryNode, ou
       `REPLACE into ${label} deletes the conflicting row, which may belong to another tenant; use INSERT ... ON CONFLICT or ON DUPLICATE KEY UPDATE`,
     );
   }
+  // Raw SQL after the statement would extend the ON CONFLICT ... WHERE tenant filter.
+  scoper.refuseRawEndModifiers(node.endModifiers);
   const tenantValue = scoper.tenantValue();
   const tenantId = scoper.tenantId();
   const tenantColumn = target.column;

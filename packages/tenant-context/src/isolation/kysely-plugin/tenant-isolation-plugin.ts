@@ -184,7 +184,8 @@ export class KyselyTenantIsolationPlugin implements TenantIsolationPlugin {
  *   `<alias or table>.<tenant column> = $n` for every reference to a scoped table: FROM items
  *   (in WHERE), joins (in the join's ON, so LEFT JOIN keeps its meaning; CROSS JOIN in WHERE),
  *   subqueries in the select list, WHERE, HAVING and FROM, EXISTS, CTE bodies (a CTE named like
- *   a table shadows it), every UNION/INTERSECT/EXCEPT branch, UPDATE ... FROM, MySQL
+ *   a table shadows it when read, never as an UPDATE/DELETE target, and in WITH RECURSIVE only
+ *   from its own and later CTEs), every UNION/INTERSECT/EXCEPT branch, UPDATE ... FROM, MySQL
  *   `update a, b`, DELETE ... USING and MySQL multi-table deletes. With a RIGHT or FULL join
  *   (whose preserved side a predicate cannot filter), the query's scoped tables become
  *   `(select * from t where t.tenant = $n) as t` instead. The tenant is always a bound
@@ -202,7 +203,19 @@ export class KyselyTenantIsolationPlugin implements TenantIsolationPlugin {
  *   `insert or replace` into a scoped table are refused (they delete the conflicting row).
  * - **Raw SQL is refused** when its text (whole word, any case, quoted or not), a
  *   `sql.table()`, `sql.ref()`, `sql.id()` or `sql.lit()` in it names a scoped table, unless it
- *   is written with {@link unscopedSql}. Query builders interpolated into raw SQL are scoped.
+ *   is written with {@link unscopedSql}; nested raw SQL (`sql.raw`, `sql` in `sql`) is checked
+ *   with its parent's text, as it is written into it. Query builders interpolated into raw SQL
+ *   are scoped; an UPDATE, DELETE or INSERT builder on a scoped table there is refused (Kysely
+ *   writes it without parentheses, so text after it would extend its WHERE).
+ * - **Raw SQL stays in its place.** In a query on a scoped table, unmarked raw SQL that opens a
+ *   comment (`--`, `/*`, MySQL's `#`), holds `;`, a dollar quote, a backslash in quotes, an
+ *   unterminated quote or a `)` it did not open, a function name that is not a plain
+ *   (optionally schema-qualified) identifier (Kysely writes it unquoted), and raw
+ *   `modifyEnd()` SQL (`or true` would extend the tenant filter) are refused. Kysely's own
+ *   modifiers (`forUpdate()`, `skipLocked()`, ...) stay available; queries on other tables
+ *   are unaffected. Postgres functions that read a table named by a parameter or run SQL text
+ *   (`table_to_xml`, `query_to_xml`, `database_to_xml` and kin, `dblink*`, `ts_stat`,
+ *   `ts_rewrite`) are refused in every query, in the builder and in raw SQL.
  * - **Fails closed.** No tenant in scope (the system scope included) throws
  *   `TENANT_SCOPE_REQUIRED` from `compile()`/`execute()`, before anything is sent. Cross-tenant
  *   work uses a {@link withoutTenantIsolation} handle inside `runAsSystem`. MERGE on a scoped
@@ -224,7 +237,9 @@ export class KyselyTenantIsolationPlugin implements TenantIsolationPlugin {
  *   Compile with the plugin, never hand-write a `CompiledQuery` for tenant data.
  * - Views, functions, procedures and triggers that read tables run in the database, unseen:
  *   declare a view as a tenant-scoped table of its own (with its tenant column), and keep
- *   functions and triggers tenant-aware yourself. Combine with Postgres row-level security for
+ *   functions and triggers tenant-aware yourself (beyond the well-known query-running
+ *   functions refused above, a function may read any table: with Postgres, also revoke
+ *   EXECUTE on such functions from the application role). Combine with Postgres row-level security for
  *   defence in depth.
  * - Raw SQL detection is textual: a column or string literal spelled like a scoped table is
  *   refused too (use {@link unscopedSql}); an unusual spelling of the table (a Unicode escape,

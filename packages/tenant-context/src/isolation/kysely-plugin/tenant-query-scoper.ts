@@ -17,6 +17,7 @@ import {
   type OperationNode,
   type ReferenceNode,
   type RootOperationNode,
+  type SelectModifierNode,
   type SelectQueryNode,
   type TableNode,
   type UpdateQueryNode,
@@ -57,6 +58,8 @@ export interface ScopeContext {
 }
 
 const ROOT_CONTEXT: ScopeContext = Object.freeze({ ctes: undefined, raw: 'none' as const });
+// UPDATE and DELETE targets are always tables: a CTE of the same name does not shadow them.
+const TARGET_CONTEXT = ROOT_CONTEXT;
 
 type RawVerdict = { readonly kind: 'clean' } | { readonly kind: 'names-scoped-table' } | { readonly kind: 'marked'; readonly reason: string };
 
@@ -78,6 +81,18 @@ interface ScopingMark {
 }
 
 type MarkedNode = OperationNode & { [SCOPED_FROM]?: ScopingMark };
+
+/** The SQL text of a raw node with nested (unmarked) raw SQL inlined and everything else as `?`. */
+function flattenRawText(node: RawNode): string {
+  let text = node.sqlFragments[0] ?? '';
+  for (let index = 0; index < node.parameters.length; index += 1) {
+    const parameter = node.parameters[index]!;
+    const nested = parameter.kind === 'RawNode' && readUnscopedSqlReason((parameter as RawNode).sqlFragments) === undefined;
+    text += nested ? flattenRawText(parameter as RawNode) : ' ? ';
+    text += node.sqlFragments[index + 1] ?? '';
+  }
+  return text;
+}
 
 function originalOf(node: OperationNode): OperationNode {
   const mark = (node as MarkedNode)[SCOPED_FROM];
@@ -118,6 +133,65 @@ const UPDATE_OWN_KEYS = new Set(['with', 'table', 'from', 'joins', 'updates', 'w
 const DELETE_OWN_KEYS = new Set(['with', 'from', 'using', 'joins', 'where']);
 const MERGE_OWN_KEYS = new Set(['with']);
 
+// Function names are written into the SQL as they are (Kysely does not quote them): only plain
+// identifiers, optionally schema-qualified, are safe next to a tenant predicate.
+const FUNCTION_NAME_PATTERN = /^[A-Za-z_][A-Za-z0-9_$]*(?:\.[A-Za-z_][A-Za-z0-9_$]*)*$/;
+
+// Postgres functions that read any table given by name or run a query given as text, so a
+// tenant-scoped table can be read through a bound parameter the plugin never sees. Not a
+// complete list of what the database can do (see the known limits): the well-known ones.
+const QUERY_RUNNING_FUNCTIONS =
+  /(?<![A-Za-z0-9_$])(?:(?:query|table|cursor|schema|database)_to_xml(?:schema|_and_xmlschema)?|dblink[A-Za-z0-9_]*|ts_stat|ts_rewrite)(?![A-Za-z0-9_$])/i;
+
+function queryRunningFunctionViolation(name: string): TenantContextError {
+  return isolationViolation(
+    `The function ${name} reads tables named by its arguments (or runs SQL text), which the plugin cannot scope; use withoutTenantIsolation() inside runAsSystem() if you must`,
+  );
+}
+
+// Kysely writes these into raw SQL without parentheses, so text after them (`or true`) would
+// join their WHERE clause.
+const WRITE_QUERY_KINDS = new Set<string>(['UpdateQueryNode', 'DeleteQueryNode', 'InsertQueryNode', 'MergeQueryNode']);
+
+/**
+ * Why raw SQL text could change the meaning of the SQL around it, or `undefined`. A tenant
+ * predicate sits after the user's SQL, so raw text must not open a comment (`--`, `/*`, MySQL's
+ * `#`), end the statement, close a parenthesis it did not open, or leave a string or quoted
+ * identifier open (backslashes in quotes mean different things per database, so they count as
+ * unsafe too). The text is the raw node with nested raw SQL inlined and other values as `?`.
+ */
+function rawTextProblem(text: string): string | undefined {
+  let depth = 0;
+  let quote: string | undefined;
+  for (let index = 0; index < text.length; index += 1) {
+    const char = text[index]!;
+    const next = text[index + 1];
+    if (quote !== undefined) {
+      if (char === '\\') return 'a backslash inside quotes';
+      if (char === quote) quote = undefined;
+      continue;
+    }
+    if (char === "'" || char === '"' || char === '`') quote = char;
+    else if (char === '(') depth += 1;
+    else if (char === ')') {
+      depth -= 1;
+      if (depth < 0) return 'a ")" it did not open';
+    } else if (char === ';') return 'a ";"';
+    else if (char === '#') return 'a "#" (a comment in MySQL)';
+    else if (char === '-' && next === '-') return 'a "--" comment';
+    else if (char === '/' && next === '*') return 'a "/*" comment';
+    else if (char === '*' && next === '/') return 'a "*/"';
+    else if (char === '$' && !/[A-Za-z0-9_$]/.test(text[index - 1] ?? ' ') && /^\$[A-Za-z_]*\$/.test(text.slice(index))) return 'a dollar-quoted string';
+  }
+  if (quote !== undefined) return 'an unterminated quoted string or identifier';
+  return depth === 0 ? undefined : 'a "(" it does not close';
+}
+
+/** Whether an end-modifier list holds raw SQL (anything but Kysely's own FOR UPDATE & co). */
+function hasRawEndModifier(modifiers: readonly OperationNode[] | undefined): boolean {
+  return modifiers?.some((modifier) => modifier.kind !== 'SelectModifierNode' || (modifier as SelectModifierNode).rawModifier !== undefined) === true;
+}
+
 function withNames(ctes: ReadonlySet<string> | undefined, names: readonly string[]): ReadonlySet<string> | undefined {
   if (names.length === 0) return ctes;
   const combined = new Set(ctes);
@@ -136,6 +210,8 @@ export class TenantQueryScoper {
   #tenantValue: ValueNode | undefined;
   /** DDL statements never get a tenant: one that reads a scoped table is refused. */
   #ddl = false;
+  /** Why raw SQL or a function name met could break out of its place; refused if the query is scoped. */
+  #unsafeSql: string | undefined;
   /** Reasons of the unscopedSql() fragments met, for the plugin to report once scoping succeeded. */
   unscopedSqlReasons: string[] | undefined;
 
@@ -145,6 +221,26 @@ export class TenantQueryScoper {
 
   /** Scopes a root node handed to `transformQuery`. */
   scopeRoot(node: RootOperationNode): RootOperationNode {
+    const scoped = this.#scopeRoot(node);
+    // Only queries that got a tenant filter need their raw SQL kept in place.
+    if (this.#unsafeSql !== undefined && this.#tenantId !== undefined) {
+      throw isolationViolation(
+        `${this.#unsafeSql} in a query on a tenant-scoped table could move SQL past the tenant filter; keep raw SQL self-contained, or use unscopedSql(reason)`,
+      );
+    }
+    return scoped;
+  }
+
+  /** Refuses a query level that got a tenant filter and ends in raw SQL (`modifyEnd(sql\`or true\`)` would extend its WHERE). */
+  refuseRawEndModifiers(modifiers: readonly OperationNode[] | undefined): void {
+    if (hasRawEndModifier(modifiers)) {
+      throw isolationViolation(
+        'Raw SQL after a query on a tenant-scoped table (modifyEnd) would extend its tenant filter; use the builder (forUpdate(), skipLocked(), ...) instead',
+      );
+    }
+  }
+
+  #scopeRoot(node: RootOperationNode): RootOperationNode {
     switch (node.kind) {
       case 'SelectQueryNode':
       case 'InsertQueryNode':
@@ -227,6 +323,13 @@ export class TenantQueryScoper {
       }
       case 'ColumnNode':
         return ctx.raw === 'checked' ? this.walkChildren(node, ctx) : node;
+      case 'FunctionNode':
+      case 'AggregateFunctionNode': {
+        const { func } = node as unknown as { func: string };
+        if (QUERY_RUNNING_FUNCTIONS.test(func)) throw queryRunningFunctionViolation(func);
+        if (!FUNCTION_NAME_PATTERN.test(func)) this.#unsafeSql ??= `The function name "${func}"`;
+        return this.walkChildren(node, ctx);
+      }
       default:
         return LEAF_KINDS.has(node.kind) ? node : this.walkChildren(node, ctx);
     }
@@ -372,8 +475,10 @@ export class TenantQueryScoper {
     let expressions: CommonTableExpressionNode[] | undefined;
     for (let index = 0; index < node.expressions.length; index += 1) {
       const cte = node.expressions[index]!;
-      // A recursive WITH sees all its CTEs; otherwise each sees the ones before it.
-      const visible = node.recursive === true ? all : withNames(ctx.ctes, names.slice(0, index));
+      // A recursive CTE sees itself and the ones before it; otherwise each sees the ones before it.
+      // (Itself and the ones before it: MySQL resolves a later name to the table, so a
+      // forward reference is scoped; where it names the CTE, that fails closed.)
+      const visible = withNames(ctx.ctes, names.slice(0, node.recursive === true ? index + 1 : index));
       const expression = this.visitNode(cte.expression, { ctes: visible, raw: 'none' });
       const next = expression === cte.expression ? cte : Object.freeze({ ...cte, expression });
       if (next !== cte) expressions ??= node.expressions.slice(0, index);
@@ -431,6 +536,9 @@ export class TenantQueryScoper {
     const joins = node.joins === undefined ? undefined : this.#visitJoins(node.joins, ctx, predicates, wrap);
     const where = this.#scopedWhere(node.where, ctx, predicates);
     const walked = this.walkChildren(node, ctx, SELECT_OWN_KEYS);
+    // The last UNION/INTERSECT/EXCEPT branch is written without parentheses, its WHERE last.
+    const scopedBranches = (walked as SelectQueryNode).setOperations !== node.setOperations;
+    if (predicates.length > 0 || scopedBranches || (wrap && (from !== node.from || joins !== node.joins))) this.refuseRawEndModifiers(node.endModifiers);
     return this.finish(node, walked, { with: withNode, from, joins, where });
   }
 
@@ -446,7 +554,7 @@ export class TenantQueryScoper {
       let copy: OperationNode[] | undefined;
       for (let index = 0; index < items.length; index += 1) {
         const item = items[index]!;
-        const reference = this.scopedReference(item, ctx);
+        const reference = this.scopedReference(item, TARGET_CONTEXT);
         let next = item;
         if (reference === undefined) {
           next = this.visitNode(item, ctx);
@@ -473,6 +581,7 @@ export class TenantQueryScoper {
       updates = this.visitList(updates, ctx);
     }
     const where = this.#scopedWhere(node.where, ctx, predicates);
+    if (predicates.length > 0 || (wrap && (from !== node.from || joins !== node.joins))) this.refuseRawEndModifiers(node.endModifiers);
     const walked = this.walkChildren(node, ctx, UPDATE_OWN_KEYS);
     return this.finish(node, walked, { with: withNode, table, from, joins, updates, where });
   }
@@ -484,7 +593,7 @@ export class TenantQueryScoper {
     // The targets are filtered in WHERE (a delete target cannot be a derived table). In a MySQL
     // multi-table delete they name tables of USING, which get their own predicates too.
     let from = node.from;
-    const targets = this.visitFromItems(from.froms, ctx, predicates, false);
+    const targets = this.visitFromItems(from.froms, TARGET_CONTEXT, predicates, false);
     if (targets !== from.froms) from = FromNode.create(targets);
     let using = node.using;
     if (using !== undefined) {
@@ -493,6 +602,7 @@ export class TenantQueryScoper {
     }
     const joins = node.joins === undefined ? undefined : this.#visitJoins(node.joins, ctx, predicates, wrap);
     const where = this.#scopedWhere(node.where, ctx, predicates);
+    if (predicates.length > 0 || (wrap && (using !== node.using || joins !== node.joins))) this.refuseRawEndModifiers(node.endModifiers);
     const walked = this.walkChildren(node, ctx, DELETE_OWN_KEYS);
     return this.finish(node, walked, { with: withNode, from, using, joins, where });
   }
@@ -522,10 +632,27 @@ export class TenantQueryScoper {
         (this.unscopedSqlReasons ??= []).push(verdict.reason);
       } else {
         mode = 'checked';
+        if (ctx.raw === 'none') {
+          // Nested raw SQL is written into its parent as it is: check the text they make together.
+          const text = flattenRawText(node);
+          if (this.#settings.registry.mentionsScopedTable(text)) throw this.#rawViolation('its SQL text, with nested raw SQL');
+          const runner = QUERY_RUNNING_FUNCTIONS.exec(text);
+          if (runner !== null) throw queryRunningFunctionViolation(runner[0]);
+          const problem = rawTextProblem(text);
+          if (problem !== undefined) this.#unsafeSql ??= `Raw SQL with ${problem}`;
+        }
       }
     }
     if (node.parameters.length === 0) return node;
     const parameters = this.visitList(node.parameters, ctx.raw === mode ? ctx : { ctes: ctx.ctes, raw: mode });
+    for (let index = 0; index < parameters.length; index += 1) {
+      const parameter = node.parameters[index]!;
+      if (WRITE_QUERY_KINDS.has(parameter.kind) && parameters[index] !== originalOf(parameter)) {
+        throw isolationViolation(
+          'An UPDATE, DELETE, INSERT or MERGE on a tenant-scoped table embedded in raw SQL is written without parentheses, so SQL after it would extend its tenant filter; execute the builder itself',
+        );
+      }
+    }
     return parameters === node.parameters ? node : RawNode.create(node.sqlFragments, parameters);
   }
 

@@ -410,6 +410,47 @@ export function describeTenantIsolationPluginBehaviour(setup: TenantIsolationSui
         ]);
       });
 
+      it('filters UPDATE and DELETE targets named like a CTE (the target is always the table)', async () => {
+        // MariaDB has no WITH before UPDATE/DELETE; Postgres and SQLite write the table itself.
+        if (dialect === 'mysql') return;
+        const cte = scoped.with('projects', (qc) => qc.selectFrom('labels').select('id'));
+        const updated = await asA(() => cte.updateTable('projects').set({ name: 'hijacked' }).executeTakeFirst());
+        expect(Number(updated.numUpdatedRows)).toBe(2);
+        const deleted = await asA(() => cte.deleteFrom('projects').where('id', '=', 'p1').executeTakeFirst());
+        expect(Number(deleted.numDeletedRows)).toBe(1);
+        expect(await allRows('projects', ['tenant_id', 'id'])).toEqual([
+          { tenant_id: A, id: 'p2', name: 'hijacked' },
+          { tenant_id: B, id: 'p1', name: 'B-one' },
+          { tenant_id: B, id: 'p3', name: 'B-three' },
+        ]);
+      });
+
+      it('refuses raw SQL that would extend or comment out the tenant filter, before it reaches the database', async () => {
+        const hash = dialect === 'mysql' ? '#' : '--';
+        await expectCode(asA(() => scoped.deleteFrom('projects').modifyEnd(sql`or 1 = 1`).execute()), 'TENANT_ISOLATION_VIOLATION');
+        await expectCode(asA(() => sql`${scoped.deleteFrom('projects')} or 1 = 1`.execute(scoped)), 'TENANT_ISOLATION_VIOLATION');
+        await expectCode(
+          asA(() => scoped.updateTable('projects').set({ name: 'x' }).where(sql<boolean>`1 = 1) or (1 = 1`).execute()),
+          'TENANT_ISOLATION_VIOLATION',
+        );
+        await expectCode(
+          asA(() => scoped.selectFrom('projects').innerJoin('labels', (join) => join.on(sql.raw<boolean>(`1 = 1 ${hash} `))).select('projects.id').execute()),
+          'TENANT_ISOLATION_VIOLATION',
+        );
+        await expectCode(
+          asA(() => scoped.selectFrom('projects').select('id').where((eb) => eb(eb.fn('1 = 1 or coalesce', [eb.val(1)]), '=', 1)).execute()),
+          'TENANT_ISOLATION_VIOLATION',
+        );
+        if (dialect === 'postgres') {
+          // table_to_xml reads the table named by a bound parameter: every tenant's rows.
+          await expectCode(
+            asA(() => scoped.selectNoFrom((eb) => eb.fn('table_to_xml', [eb.val('projects'), eb.lit(true), eb.lit(false), eb.val('')]).as('x')).execute()),
+            'TENANT_ISOLATION_VIOLATION',
+          );
+        }
+        expect(await admin.selectFrom('projects').select('id').execute()).toHaveLength(4);
+      });
+
       it('refuses to change the tenant column, and accepts assigning the tenant in scope', async () => {
         await expectCode(
           asA(() => scoped.updateTable('projects').set({ tenant_id: B }).where('id', '=', 'p2').execute()),

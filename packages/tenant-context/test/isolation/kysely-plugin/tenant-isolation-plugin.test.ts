@@ -578,3 +578,117 @@ describe('withoutTenantIsolation', () => {
     expect(() => runWithTenant(A, () => unscopedSql('r')`select * from projects`.compile(failingAudit))).toThrow('audit log down');
   });
 });
+
+describe('SQL that would move past the tenant filter', () => {
+  it('refuses raw SQL after a scoped query (modifyEnd), which would extend its WHERE', () => {
+    const extended = [
+      () => db.selectFrom('projects').selectAll().modifyEnd(sql`or true`),
+      () => db.updateTable('projects').set({ name: 'x' }).modifyEnd(sql`or true`),
+      () => db.deleteFrom('projects').modifyEnd(sql`or true`),
+      () => db.insertInto('projects').values({ id: 'p1' }).onConflict((oc) => oc.column('id').doUpdateSet({ name: 'x' })).modifyEnd(sql`or true`),
+      () => mysql.deleteFrom('tasks').modifyEnd(sql`or 1 = 1`),
+      // The last set-operation branch and the SELECT of INSERT ... SELECT are written without parentheses.
+      () => db.selectFrom('labels').selectAll().union(db.selectFrom('projects').selectAll()).modifyEnd(sql`or true`),
+      () => db.insertInto('labels').columns(['id']).expression(db.selectFrom('projects').select('id')).modifyEnd(sql`or true`),
+    ];
+    for (const build of extended) expect(refusal(build)).toMatchObject({ code: 'TENANT_ISOLATION_VIOLATION' });
+    // Kysely's own modifiers, and raw ones on other tables, stay possible.
+    expect(compiled(db.selectFrom('projects').select('id').forUpdate().skipLocked()).sql).toBe(
+      'select "id" from "projects" where "projects"."tenant_id" = $1 for update skip locked',
+    );
+    expect(compiled(db.selectFrom('labels').selectAll().modifyEnd(sql`-- a comment`)).sql).toBe('select * from "labels" -- a comment');
+  });
+
+  it('refuses raw SQL that opens a comment, closes parentheses it did not open or leaves quotes open, when the query is scoped', () => {
+    const breakouts = [
+      () => db.selectFrom('projects').selectAll().where(sql<boolean>`true) or (true`),
+      () => db.selectFrom('projects').innerJoin('labels', (join) => join.on(sql<boolean>`true --`)).selectAll(),
+      () => mysql.selectFrom('projects').innerJoin('labels', (join) => join.on(sql<boolean>`true #`)).selectAll(),
+      () => db.selectFrom('projects').selectAll().where('id', 'in', sql`(select 1) or true) --`),
+      () => db.selectFrom('projects').innerJoin('labels', (join) => join.on(sql<boolean>`true /*`)).selectAll().modifyEnd(sql`*/`),
+      () => db.selectFrom('projects').innerJoin('labels', (join) => join.on(sql<boolean>`'x' <> '`)).selectAll().orderBy(sql`'`),
+      () => db.selectFrom('projects').innerJoin('labels', (join) => join.on(sql<boolean>`'x' <> $$`)).selectAll().orderBy(sql`$$`),
+      () => mysql.selectFrom('projects').innerJoin('labels', (join) => join.on(sql<boolean>`'\\'`)).selectAll(),
+      () => db.selectFrom('projects').selectAll().where(sql<boolean>`true; delete from labels`),
+      // Nested raw SQL is written into its parent as it is, so they are checked together.
+      () => db.selectFrom('projects').selectAll().where(sql<boolean>`coalesce(${sql.raw('true)) or ((true')})`),
+    ];
+    for (const build of breakouts) expect(refusal(build)).toMatchObject({ code: 'TENANT_ISOLATION_VIOLATION' });
+    // Self-contained raw SQL is fine, its parentheses may span nested fragments and values.
+    expect(compiled(() => db.selectFrom('projects').select('id').where(sql<boolean>`coalesce(${sql.ref('name')}, ${'x'}) <> ${sql`'it''s'`}`)).sql).toBe(
+      'select "id" from "projects" where (coalesce("name", $1) <> \'it\'\'s\') and "projects"."tenant_id" = $2',
+    );
+    // Queries on other tables are not the plugin's business.
+    expect(compiled(db.selectFrom('labels').selectAll().where(sql<boolean>`true --`)).sql).toBe('select * from "labels" where true --');
+  });
+
+  it('refuses raw SQL that names a scoped table across nested fragments', () => {
+    expect(refusal(() => db.selectFrom(sql`proj${sql.raw('ects')}`.as('p')).selectAll())).toMatchObject({ code: 'TENANT_ISOLATION_VIOLATION' });
+    expect(() => runWithTenant(A, () => sql`select * from proj${sql`ects`}`.compile(db))).toThrow(
+      expect.objectContaining({ code: 'TENANT_ISOLATION_VIOLATION' }),
+    );
+  });
+
+  it('refuses function names that are not plain identifiers (Kysely writes them unquoted)', () => {
+    const injected = [
+      () => db.selectFrom('projects').selectAll().where((eb) => eb(eb.fn('true or coalesce', [eb.val(1)]), '=', 1)),
+      () => db.selectFrom('projects').select((eb) => eb.fn.agg<number>('count(*) over () --', []).as('n')),
+    ];
+    for (const build of injected) expect(refusal(build)).toMatchObject({ code: 'TENANT_ISOLATION_VIOLATION' });
+    expect(compiled(db.selectFrom('projects').select((eb) => eb.fn<string>('pg_catalog.upper', ['name']).as('n'))).sql).toBe(
+      'select pg_catalog.upper("name") as "n" from "projects" where "projects"."tenant_id" = $1',
+    );
+  });
+
+  it('refuses an UPDATE, DELETE or upsert on a scoped table embedded in raw SQL (Kysely writes it without parentheses)', () => {
+    const embedded = [
+      () => sql`${db.deleteFrom('projects')} or true`,
+      () => sql`${db.updateTable('projects').set({ name: 'x' })} or true`,
+      () => sql`${db.insertInto('projects').values({ id: 'p1' }).onConflict((oc) => oc.column('id').doUpdateSet({ name: 'x' }))} or true`,
+    ];
+    for (const statement of embedded) {
+      expect(() => runWithTenant(A, () => statement().compile(db))).toThrow(expect.objectContaining({ code: 'TENANT_ISOLATION_VIOLATION' }));
+    }
+    // A SELECT is parenthesised, and writes on other tables pass.
+    expect(runWithTenant(A, () => sql`${db.selectFrom('projects').select('id')} or true`.compile(db)).sql).toBe(
+      '(select "id" from "projects" where "projects"."tenant_id" = $1) or true',
+    );
+    expect(sql`${db.deleteFrom('labels')}`.compile(db).sql).toBe('delete from "labels"');
+  });
+
+  it('scopes UPDATE and DELETE targets that a CTE of the same name cannot shadow', () => {
+    const cte = db.with('projects', (qc) => qc.selectFrom('labels').selectAll());
+    expect(compiled(cte.updateTable('projects').set({ name: 'x' })).sql).toBe(
+      'with "projects" as (select * from "labels") update "projects" set "name" = $1 where "projects"."tenant_id" = $2',
+    );
+    expect(compiled(cte.deleteFrom('projects')).sql).toBe('with "projects" as (select * from "labels") delete from "projects" where "projects"."tenant_id" = $1');
+    // Tables read in FROM and USING still see the CTE.
+    expect(compiled(cte.deleteFrom('tasks').using('projects')).sql).toBe(
+      'with "projects" as (select * from "labels") delete from "tasks" using "projects" where "tasks"."org_id" = $1',
+    );
+  });
+
+  it('refuses Postgres functions that read a table named by a parameter or run SQL text, scoped tables or not', () => {
+    const readers = [
+      () => db.selectNoFrom((eb) => eb.fn('table_to_xml', [eb.val('projects'), eb.lit(true), eb.lit(false), eb.val('')]).as('x')),
+      () => db.selectFrom('labels').select((eb) => eb.fn('pg_catalog.query_to_xml', [eb.val('select * from proj' + 'ects'), eb.lit(true), eb.lit(false), eb.val('')]).as('x')),
+      () => db.selectNoFrom((eb) => eb.fn('DATABASE_TO_XML', [eb.lit(true), eb.lit(false), eb.val('')]).as('x')),
+      () => db.selectNoFrom(sql`ts_stat(${'select v from projects'})`.as('x')),
+      () => db.selectNoFrom(sql`dblink(${'dbname=test'}, ${'select 1'})`.as('x')),
+    ];
+    for (const build of readers) expect(refusal(build)).toMatchObject({ code: 'TENANT_ISOLATION_VIOLATION' });
+    expect(compiled(db.selectNoFrom((eb) => eb.fn<string>('xml_is_well_formed', [eb.val('<a/>')]).as('x'))).sql).toBe('select xml_is_well_formed($1) as "x"');
+  });
+
+  it('scopes a forward reference in WITH RECURSIVE, which MySQL resolves to the table', () => {
+    const forward = () =>
+      db
+        .withRecursive('early', (qc) => qc.selectFrom('projects').select('id'))
+        .withRecursive('projects', (qc) => qc.selectFrom('labels').select('id'))
+        .selectFrom('early')
+        .select('id');
+    expect(compiled(forward).sql).toBe(
+      'with recursive "early" as (select "id" from "projects" where "projects"."tenant_id" = $1), "projects" as (select "id" from "labels") select "id" from "early"',
+    );
+  });
+});
