@@ -234,7 +234,12 @@ export class KyselyTenantIsolationPlugin implements TenantIsolationPlugin {
  * Known limits:
  * - `db.executeQuery(CompiledQuery.raw(...))`, `db.withoutPlugins()` and another `Kysely`
  *   instance without the plugin bypass it: Kysely runs plugins only on builders and `sql`.
- *   Compile with the plugin, never hand-write a `CompiledQuery` for tenant data.
+ *   Compile with the plugin, never hand-write a `CompiledQuery` for tenant data. A query
+ *   compiled (`.compile()`) in one tenant's scope keeps that tenant's id as a parameter: run
+ *   it with `db.executeQuery(compiled)` in the same scope only, never cache it across tenants.
+ * - Schema statements (`db.schema.dropTable(...)`, `alterTable(...)`) are not scoped: they act on
+ *   the whole table, every tenant's rows with it. Run migrations on a handle the application's
+ *   request code does not use.
  * - Views, functions, procedures and triggers that read tables run in the database, unseen:
  *   declare a view as a tenant-scoped table of its own (with its tenant column), and keep
  *   functions and triggers tenant-aware yourself (beyond the well-known query-running
