@@ -223,7 +223,7 @@ await describeWithService('postgres', 'schema-per-tenant migrateAllTenants on Po
       migrated: 4,
       upToDate: 2,
     });
-    expect(resumed.filter((event) => event.type === 'tenant-up-to-date').map((event) => event.tenantId)).toEqual(tenants.slice(0, 2));
+    expect(resumed.filter((event) => event.type === 'tenant-up-to-date').map((event) => event.tenantId).sort()).toEqual(tenants.slice(0, 2).sort());
     for (const tenant of tenants) expect(runs.get(tenant)).toBe(1);
     // An already aborted signal starts nothing.
     await expect(asSystem(() => schemas.migrateAllTenants({ signal: AbortSignal.abort() }))).rejects.toMatchObject({
