@@ -1,8 +1,8 @@
-import { createServer } from 'node:net';
 import { PGlite } from '@electric-sql/pglite';
 import { runAsSystem, runWithTenant } from '@tenantkit/tenant-context';
 import { createTenantIsolationPlugin, withoutTenantIsolation } from '@tenantkit/tenant-context/kysely';
 import { createTenantCache } from '@tenantkit/tenant-context/redis';
+import { unusedLocalPort } from '@tenantkit/test-utils';
 import { Redis } from 'ioredis';
 import { Kysely } from 'kysely';
 import { PGliteDialect } from 'kysely-pglite-dialect';
@@ -10,14 +10,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createProjectRepository, migrateProjects, type Project } from '../src/projects.js';
 import { exampleTenantTables, type ExampleDatabase } from '../src/schema.js';
 
-/** A port nothing listens on: bound, then released. */
-async function closedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
 
 describe('project repository with an unreachable list cache', () => {
   let db: Kysely<ExampleDatabase>;
@@ -27,7 +19,7 @@ describe('project repository with an unreachable list cache', () => {
     db = new Kysely<ExampleDatabase>({ dialect: new PGliteDialect(new PGlite()) });
     await migrateProjects(db);
     // A real client whose commands fail at once: not connected, no offline queue, no retries.
-    redis = new Redis({ host: '127.0.0.1', port: await closedPort(), lazyConnect: true, enableOfflineQueue: false, maxRetriesPerRequest: 0, retryStrategy: () => null });
+    redis = new Redis({ host: '127.0.0.1', port: await unusedLocalPort(), lazyConnect: true, enableOfflineQueue: false, maxRetriesPerRequest: 0, retryStrategy: () => null });
   });
   afterAll(async () => {
     redis.disconnect();

@@ -18,3 +18,4 @@ export {
   type LocalRedisClusterNode,
   type LocalRedisClusterOptions,
 } from './redis-cluster.js';
+export { unusedLocalPort } from './unused-local-port.js';

@@ -1,4 +1,3 @@
-import { createServer, type AddressInfo } from 'node:net';
 import type { TenantContextStores } from '@tenantkit/tenant-context';
 import {
   detectSqlDialect,
@@ -90,14 +89,6 @@ export async function clearTenantContextTables(db: Kysely<any>, prefix = 'tenant
   for (const table of defaultTables) await sql`delete from ${sql.table(`${prefix}${table}`)}`.execute(db);
 }
 
-/** A local TCP port nothing listens on (it was free a moment ago). */
-export async function unusedLocalPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise<void>((resolve, reject) => server.close((error) => (error ? reject(error) : resolve())));
-  return port;
-}
 
 async function freshStores(harness: KyselyAdapterHarness): Promise<TenantContextStores> {
   await clearTenantContextTables(harness.db());

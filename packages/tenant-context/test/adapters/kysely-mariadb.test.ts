@@ -1,9 +1,17 @@
 import { kyselyTenantContextStores, migrateTenantContextSchema } from '@tenantkit/tenant-context/kysely';
-import { buildDomain, buildMembership, buildTenant, createTemporaryMariadbDatabase, describeWithService, type TemporaryDatabase } from '@tenantkit/test-utils';
+import {
+  buildDomain,
+  buildMembership,
+  buildTenant,
+  createTemporaryMariadbDatabase,
+  describeWithService,
+  unusedLocalPort,
+  type TemporaryDatabase,
+} from '@tenantkit/test-utils';
 import { Kysely, MysqlDialect } from 'kysely';
 import { createPool, type PoolOptions } from 'mysql2';
 import { describe, expect, it } from 'vitest';
-import { clearTenantContextTables, describeMigratedKyselyStores, unusedLocalPort } from './kysely-adapter-suite.js';
+import { clearTenantContextTables, describeMigratedKyselyStores } from './kysely-adapter-suite.js';
 
 await describeWithService('mariadb', 'kysely adapter on MariaDB', () => {
   let database: TemporaryDatabase | undefined;

@@ -1,9 +1,9 @@
 import { kyselyTenantContextStores, kyselyTenantStore, migrateTenantContextSchema } from '@tenantkit/tenant-context/kysely';
-import { createTemporaryPostgresDatabase, describeWithService, type TemporaryDatabase } from '@tenantkit/test-utils';
+import { createTemporaryPostgresDatabase, describeWithService, unusedLocalPort, type TemporaryDatabase } from '@tenantkit/test-utils';
 import { Kysely, PostgresDialect } from 'kysely';
 import pg from 'pg';
 import { describe, expect, it } from 'vitest';
-import { describeMigratedKyselyStores, unusedLocalPort } from './kysely-adapter-suite.js';
+import { describeMigratedKyselyStores } from './kysely-adapter-suite.js';
 
 await describeWithService('postgres', 'kysely adapter on PostgreSQL', () => {
   let database: TemporaryDatabase | undefined;

@@ -1,6 +1,5 @@
-import { createServer } from 'node:net';
 import { createId } from '@tenantkit/core';
-import { describeTenantContextStoreConformance, describeWithService, testServices } from '@tenantkit/test-utils';
+import { describeTenantContextStoreConformance, describeWithService, testServices, unusedLocalPort } from '@tenantkit/test-utils';
 import { Cluster, Redis } from 'ioredis';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { memoryTenantContextStores } from '../../src/adapters/memory.js';
@@ -234,11 +233,7 @@ await describeWithService('redis', 'Redis usage counter store', () => {
     let offline: Redis;
 
     beforeAll(async () => {
-      // A port that was just free: nothing listens there, so the connection is refused.
-      const server = createServer();
-      await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-      const { port } = server.address() as { port: number };
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      const port = await unusedLocalPort();
       offline = new Redis({
         host: '127.0.0.1',
         port,

@@ -1,6 +1,5 @@
 import { existsSync } from 'node:fs';
-import { createServer } from 'node:net';
-import { describeWithRedisCluster, startLocalRedisCluster } from '@tenantkit/test-utils';
+import { describeWithRedisCluster, startLocalRedisCluster, unusedLocalPort } from '@tenantkit/test-utils';
 import { Cluster } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTenantCache } from '../../../src/isolation/redis/tenant-cache.js';
@@ -107,10 +106,7 @@ await describeWithRedisCluster('Redis isolation on a local Redis Cluster', (clus
     });
 
     it('fails with STORE_UNAVAILABLE when the Cluster cannot be reached', async () => {
-      const server = createServer();
-      await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-      const { port } = server.address() as { port: number };
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      const port = await unusedLocalPort();
       const offline = new Cluster([{ host: '127.0.0.1', port }], {
         lazyConnect: true,
         enableOfflineQueue: false,

@@ -1,5 +1,4 @@
-import { createServer } from 'node:net';
-import { describeWithService, testServices } from '@tenantkit/test-utils';
+import { describeWithService, testServices, unusedLocalPort } from '@tenantkit/test-utils';
 import { Cluster, Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { purgeTenantKeys, scanTenantKeys } from '../../../src/isolation/redis/purge-tenant-keys.js';
@@ -95,11 +94,7 @@ await describeWithService('redis', 'Redis isolation on a single node', () => {
     let offline: Redis;
 
     beforeAll(async () => {
-      // A port that was just free: nothing listens there, so the connection is refused.
-      const server = createServer();
-      await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-      const { port } = server.address() as { port: number };
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      const port = await unusedLocalPort();
       offline = new Redis({ host: '127.0.0.1', port, lazyConnect: true, enableOfflineQueue: false, maxRetriesPerRequest: 0, retryStrategy: () => null });
       offline.on('error', () => {
         // Connection errors also surface as rejected commands, which the tests check.
