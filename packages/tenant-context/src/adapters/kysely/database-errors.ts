@@ -217,6 +217,12 @@ export function translateDatabaseError(error: unknown, operation: string): Error
  * Runs one store operation and translates what it throws (see {@link translateDatabaseError}).
  * `onUniqueViolation` turns a unique-key violation into the operation's own coded error.
  *
+ * `conflictRetries` runs the body again after a deadlock or serialization failure, that many
+ * times at most. Only for a body that is one statement in autocommit mode: the database rolled
+ * the statement back whole, so running it again is safe (InnoDB, for one, deadlocks concurrent
+ * inserts of one duplicate key; the retry then reports the duplicate). Inside a caller's
+ * transaction the whole transaction was aborted, so pass 0 there.
+ *
  * @example
  * ```ts
  * await runStoreOperation('insertDomain', () => query.execute(), () => new TenantContextError('DOMAIN_TAKEN', '...'));
@@ -226,13 +232,30 @@ export async function runStoreOperation<Result>(
   operation: string,
   body: () => Promise<Result>,
   onUniqueViolation?: (error: unknown) => TenantContextError,
+  conflictRetries = 0,
 ): Promise<Result> {
-  try {
-    return await body();
-  } catch (error) {
-    if (onUniqueViolation !== undefined && !(error instanceof TenantContextError) && isUniqueViolation(error)) {
-      throw onUniqueViolation(error);
+  for (let attempt = 0; ; attempt += 1) {
+    try {
+      return await body();
+    } catch (error) {
+      if (onUniqueViolation !== undefined && !(error instanceof TenantContextError) && isUniqueViolation(error)) {
+        throw onUniqueViolation(error);
+      }
+      if (attempt < conflictRetries && isTransactionConflict(error)) continue;
+      throw translateDatabaseError(error, operation);
     }
-    throw translateDatabaseError(error, operation);
   }
+}
+
+/**
+ * How often a single-row insert of a store may be run again after a deadlock (see
+ * {@link runStoreOperation}): twice on its own connection, never inside a caller's transaction.
+ *
+ * @example
+ * ```ts
+ * await runStoreOperation('insertTenant', insert, tenantTaken(tenant), insertConflictRetries(db));
+ * ```
+ */
+export function insertConflictRetries(db: { readonly isTransaction: boolean }): number {
+  return db.isTransaction ? 0 : 2;
 }

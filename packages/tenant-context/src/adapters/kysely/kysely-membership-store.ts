@@ -5,7 +5,7 @@ import type { Membership, MembershipStatus } from '../../tenant.js';
 import { encodeMembershipCursor } from '../keyset-cursor.js';
 import { assertPageLimit } from '../store-argument-guards.js';
 import { readNullableText, readSafeInteger, readText } from './column-values.js';
-import { runStoreOperation } from './database-errors.js';
+import { insertConflictRetries, runStoreOperation } from './database-errors.js';
 import { resolveKyselyStoreContext, type KyselyStoreContext, type KyselyTenantContextOptions } from './kysely-store-context.js';
 import { decodeSqlMembershipCursor } from './page-cursors.js';
 import { assertStorableMembership } from './record-schemas.js';
@@ -55,6 +55,7 @@ export function createKyselyMembershipStore(context: KyselyStoreContext): Member
             cause: error,
             details: { tenantId: membership.tenantId },
           }),
+        insertConflictRetries(db),
       );
     },
 

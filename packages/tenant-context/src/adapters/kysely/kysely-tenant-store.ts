@@ -6,7 +6,7 @@ import { encodeTenantCursor } from '../keyset-cursor.js';
 import { assertExpectedVersion, assertPageLimit, assertTenantSearch } from '../store-argument-guards.js';
 import type { DomainStatus, JsonValue, Tenant, TenantDomain, TenantStatus } from '../../tenant.js';
 import { readJson, readNullableSafeInteger, readNullableText, readSafeInteger, readText, writeJson } from './column-values.js';
-import { runStoreOperation, uniqueViolationTarget } from './database-errors.js';
+import { insertConflictRetries, runStoreOperation, uniqueViolationTarget } from './database-errors.js';
 import { resolveKyselyStoreContext, type KyselyStoreContext, type KyselyTenantContextOptions } from './kysely-store-context.js';
 import { containsLikePattern, likeEscapeCharacter } from './like-pattern.js';
 import { decodeSqlTenantCursor } from './page-cursors.js';
@@ -114,6 +114,7 @@ export function createKyselyTenantStore(context: KyselyStoreContext): TenantStor
         'insertTenant',
         () => db.insertInto(tables.tenants).values(row).execute(),
         tenantTaken(tenant),
+        insertConflictRetries(db),
       );
     },
 
@@ -237,6 +238,7 @@ export function createKyselyTenantStore(context: KyselyStoreContext): TenantStor
             cause: error,
             details: { hostname: domain.hostname },
           }),
+        insertConflictRetries(db),
       );
     },
 
