@@ -1,0 +1,2 @@
+// @tenantkit/rbac/kysely — helpers append their exports here.
+export {};

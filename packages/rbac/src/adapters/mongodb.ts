@@ -1,0 +1,2 @@
+// @tenantkit/rbac/mongodb — helpers append their exports here.
+export {};

@@ -1,0 +1,2 @@
+// @tenantkit/rbac/redis — helpers append their exports here.
+export {};

@@ -1,0 +1,2 @@
+// @tenantkit/rbac/express — the binding's exports.
+export {};

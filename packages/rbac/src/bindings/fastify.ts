@@ -1,0 +1,2 @@
+// @tenantkit/rbac/fastify — the binding's exports.
+export {};
