@@ -20,7 +20,7 @@ export type InsertAssignmentOutcome = 'inserted' | 'duplicate' | 'limit-reached'
  * const outcome: MoveGroupOutcome = 'cycle';
  * ```
  */
-export type MoveGroupOutcome = 'moved' | 'not-found' | 'parent-not-found' | 'cycle';
+export type MoveGroupOutcome = 'moved' | 'not-found' | 'parent-not-found' | 'cycle' | 'name-taken';
 
 /**
  * The outcome of {@link RbacStore.deleteGroup}.
@@ -130,7 +130,8 @@ export interface RbacStore {
   /**
    * Moves a group (and its subtree) under `newParentId` (`null`: to the root), rewriting every
    * descendant's path, atomically. `'cycle'` when the new parent is the group or one of its
-   * descendants; nothing changes unless the outcome is `'moved'`.
+   * descendants; `'name-taken'` when another child of the new parent has the group's name
+   * (names are unique among siblings); nothing changes unless the outcome is `'moved'`.
    */
   moveGroup(tenantId: string, groupId: string, newParentId: string | null, updatedAt: number): Promise<MoveGroupOutcome>;
   /**

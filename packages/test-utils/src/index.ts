@@ -19,3 +19,10 @@ export {
   type LocalRedisClusterOptions,
 } from './redis-cluster.js';
 export { unusedLocalPort } from './unused-local-port.js';
+export {
+  describeRbacStoreConformance,
+  rbacStoreLeakKitTarget,
+  type RbacStoreConformanceFactory,
+  type RbacStoreConformanceOptions,
+} from './rbac-conformance.js';
+export { buildRole, buildGroup, buildGroupMember, buildAssignment } from './rbac-fixtures.js';

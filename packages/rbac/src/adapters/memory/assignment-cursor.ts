@@ -1,0 +1,50 @@
+import { RbacError } from '../../errors.js';
+
+/*
+ * The page cursor of `listAssignments`: the id of a page's last assignment, as base64url JSON
+ * tagged `'a'`. Opaque to callers but not secret: it holds nothing the caller has not just been
+ * shown. It comes back from untrusted query strings, so decoding checks every part before any
+ * of it is used, and refuses, as `VALIDATION_FAILED`, anything the store did not issue.
+ */
+
+function invalidCursorError(): RbacError {
+  return new RbacError('VALIDATION_FAILED', 'The cursor is not one this store issued');
+}
+
+/**
+ * The cursor of the assignment page that ends with assignment `lastId`.
+ *
+ * @example
+ * ```ts
+ * const nextCursor = hasMore ? encodeAssignmentCursor(page.at(-1)!.id) : null;
+ * ```
+ */
+export function encodeAssignmentCursor(lastId: string): string {
+  return Buffer.from(JSON.stringify(['a', lastId]), 'utf8').toString('base64url');
+}
+
+/**
+ * The assignment id a cursor points after.
+ *
+ * @throws RbacError `VALIDATION_FAILED` for anything {@link encodeAssignmentCursor} did not make.
+ *
+ * @example
+ * ```ts
+ * const afterId = query.cursor === undefined ? null : decodeAssignmentCursor(query.cursor);
+ * ```
+ */
+export function decodeAssignmentCursor(cursor: unknown): string {
+  // Only unpadded base64url, which is all the encoder writes: Node's decoder would otherwise
+  // skip stray characters and accept a mangled cursor.
+  if (typeof cursor !== 'string' || !/^[A-Za-z0-9_-]+$/.test(cursor)) throw invalidCursorError();
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+  } catch {
+    throw invalidCursorError();
+  }
+  if (!Array.isArray(parsed) || parsed.length !== 2 || parsed[0] !== 'a' || typeof parsed[1] !== 'string') {
+    throw invalidCursorError();
+  }
+  return parsed[1];
+}
