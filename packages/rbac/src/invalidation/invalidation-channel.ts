@@ -12,8 +12,13 @@
 export interface InvalidationChannel {
   /** Tells every subscribed process (this one included) that `tenantId`'s policy changed; `null`: global roles. */
   publish(tenantId: string | null): Promise<void>;
-  /** Registers a listener. @returns a function that removes it. */
-  subscribe(listener: (tenantId: string | null) => void): Promise<() => Promise<void>>;
+  /**
+   * Registers a listener. `onResync`, when given, is called when the channel may have missed
+   * messages (its subscriber connection dropped and came back): the caller should then treat
+   * every tenant as changed. A channel that cannot lose messages (in-process) never calls it.
+   * @returns a function that removes the listener.
+   */
+  subscribe(listener: (tenantId: string | null) => void, onResync?: () => void): Promise<() => Promise<void>>;
   /** Releases connections the channel opened itself. */
   close(): Promise<void>;
 }

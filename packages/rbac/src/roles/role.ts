@@ -23,14 +23,15 @@ export interface RoleAssignmentPolicy {
 
 /**
  * Where a tenant role came from: written by the tenant (`custom`), seeded from the default
- * system roles (`system`), or synced from a global role (`global`).
+ * system roles (`system`), synced from a global role (`global`), or declared in the app's
+ * policy file and written by `syncPolicy` (`policy`; only these may a pruning sync delete).
  *
  * @example
  * ```ts
  * const origin: RoleOrigin = 'system';
  * ```
  */
-export type RoleOrigin = 'custom' | 'system' | 'global';
+export type RoleOrigin = 'custom' | 'system' | 'global' | 'policy';
 
 /**
  * A stored role. `tenantId` is `null` for a global role — a template that
