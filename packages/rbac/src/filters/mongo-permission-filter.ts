@@ -1,0 +1,167 @@
+import type { Document, Filter } from 'mongodb';
+import type { QueryConditions } from '../compiler/compiled-permissions.js';
+import { RbacError } from '../errors.js';
+import {
+  type AttributeTest,
+  type DefinitePredicate,
+  filterUnsupported,
+  queryConditionFields,
+  queryConditionsPredicate,
+} from './definite-predicate.js';
+
+/**
+ * Options of {@link mongoPermissionFilter}.
+ *
+ * @example
+ * ```ts
+ * const options: MongoPermissionFilterOptions = { fields: { 'resource.ownerId': 'owner', 'resource.status': 'meta.status' } };
+ * ```
+ */
+export interface MongoPermissionFilterOptions {
+  /**
+   * Every `resource.*` field a condition may name, mapped to its document path. When given, a
+   * field that is not here fails with `FILTER_UNSUPPORTED`. Default: `resource.x.y` is `x.y`.
+   */
+  readonly fields?: Readonly<Record<string, string>>;
+}
+
+const forbiddenSegments: ReadonlySet<string> = new Set(['__proto__', 'constructor', 'prototype']);
+
+function assertDocumentPath(path: unknown, field: string): asserts path is string {
+  const valid =
+    typeof path === 'string' &&
+    path.split('.').every((segment) => segment !== '' && !segment.startsWith('$') && !segment.includes('\0') && !forbiddenSegments.has(segment));
+  if (!valid) {
+    throw new RbacError('CONFIGURATION_INVALID', `mongoPermissionFilter(): the path of ${field} must be dotted field names (no "$", no empty segment)`);
+  }
+}
+
+const notAnArray = { $not: { $type: 'array' } } as const;
+
+/**
+ * MongoDB walks into arrays on every step of a dotted path (`a.b` matches `{ a: [{ b: 1 }] }`),
+ * which a property read in JavaScript does not: every proper prefix of a path must not be an
+ * array, so the path resolves to at most one value.
+ */
+function prefixGuards(path: string): Document[] {
+  const segments = path.split('.');
+  return segments.slice(0, -1).map((_, index) => ({ [segments.slice(0, index + 1).join('.')]: notAnArray }));
+}
+
+function guarded(path: string, leaf: Document): Document {
+  const guards = prefixGuards(path);
+  return guards.length === 0 ? leaf : { $and: [...guards, leaf] };
+}
+
+/*
+ * Each rendering is exact for the in-memory check (a missing key is missing, `null` is a value)
+ * or narrower, never wider: `$eq`, `$in` and `$lt` would match an element of an array field,
+ * so positive scalar tests refuse arrays; `$ne`, `$nin` and `$not` match a missing field, so
+ * negated tests require `$exists: true` (and, walking into arrays, they refuse an array holding
+ * a matching element, which the in-memory check would accept: narrower, hence safe).
+ */
+function renderTest(path: string, test: AttributeTest): Document {
+  switch (test.op) {
+    case 'present':
+      return guarded(path, { [path]: { $exists: true } });
+    case 'missing':
+      return guarded(path, { [path]: { $exists: false } });
+    case 'eq':
+      if (test.negated) return guarded(path, { [path]: { $exists: true, $ne: test.value } });
+      // `$eq: null` would also match a missing field; `$type: 'null'` matches the value only.
+      return guarded(path, { [path]: { ...(test.value === null ? { $type: 'null' } : { $eq: test.value }), ...notAnArray } });
+    case 'in':
+      if (test.negated) return guarded(path, { [path]: { $exists: true, $nin: [...test.value] } });
+      return guarded(path, { [path]: { $in: [...test.value], ...notAnArray } });
+    case 'lt':
+    case 'lte':
+    case 'gt':
+    case 'gte': {
+      // Query comparisons only match values of the same BSON type class (numbers with
+      // numbers, strings with strings), like the in-memory check; `$not` of one also matches
+      // `null` and other types, for which the comparison is false in memory too.
+      const comparison = { [`$${test.op}`]: test.value };
+      if (test.negated) return guarded(path, { [path]: { $exists: true, $not: comparison } });
+      return guarded(path, { [path]: { ...comparison, ...notAnArray } });
+    }
+    case 'contains': {
+      // `$elemMatch` only matches arrays; the inner guard keeps `[['x']]` from holding 'x'.
+      const element = { $elemMatch: { $eq: test.value, ...notAnArray } };
+      if (test.negated) return guarded(path, { [path]: { $exists: true, $not: element } });
+      return guarded(path, { [path]: element });
+    }
+  }
+}
+
+/** A filter no document matches (`{}` matches every document). */
+const noDocument: Document = Object.freeze({ $nor: [{}] });
+
+function renderPredicate(predicate: DefinitePredicate, pathOf: (field: string) => string): Document {
+  switch (predicate.kind) {
+    case 'constant':
+      return predicate.value ? {} : { ...noDocument };
+    case 'and':
+      return { $and: predicate.operands.map((operand) => renderPredicate(operand, pathOf)) };
+    case 'or':
+      return { $or: predicate.operands.map((operand) => renderPredicate(operand, pathOf)) };
+    case 'test':
+      return renderTest(pathOf(predicate.field), predicate.test);
+  }
+}
+
+/**
+ * Turns {@link QueryConditions} (from `compiled.queryConditions(permission)`) into a MongoDB
+ * filter selecting the documents the principal may act on: `none` → no document, `all` →
+ * `{}`, `some` → documents matching any allow and no deny. Combine it with the tenant:
+ * `{ $and: [{ tenantId }, filter] }`.
+ *
+ * Semantics match the in-memory check, which fails closed: a missing or null field never
+ * satisfies an allow condition (`ne`, `nin` and `not` included, though MongoDB's own `$ne` and
+ * `$nin` match missing fields), and a deny condition that cannot be decided for a document
+ * removes it. Scalar operators never match an array field (MongoDB would match an element),
+ * paths never walk through arrays, and `contains` is membership in an array field. Every
+ * operator is supported except `contains null` (`FILTER_UNSUPPORTED`). Strings compare by
+ * the collection's collation: keep the default (binary) one for JavaScript-like comparison.
+ *
+ * @throws RbacError `FILTER_UNSUPPORTED` for a field missing from `fields`,
+ *   `CONDITION_INVALID` for a malformed condition, `CONFIGURATION_INVALID` for bad options.
+ *
+ * @example
+ * ```ts
+ * import { mongoPermissionFilter } from '@tenantkit/rbac/mongodb';
+ *
+ * const query = compiled.queryConditions('docs:read');
+ * const visible = await db
+ *   .collection('docs')
+ *   .find({ $and: [{ tenantId: compiled.tenantId }, mongoPermissionFilter(query)] })
+ *   .toArray();
+ * ```
+ */
+export function mongoPermissionFilter<TSchema extends Document = Document>(
+  query: QueryConditions,
+  options: MongoPermissionFilterOptions = {},
+): Filter<TSchema> {
+  if (typeof options !== 'object' || options === null) throw new RbacError('CONFIGURATION_INVALID', 'mongoPermissionFilter(): options must be an object');
+  const { fields } = options;
+  if (fields !== undefined && (typeof fields !== 'object' || fields === null)) {
+    throw new RbacError('CONFIGURATION_INVALID', 'mongoPermissionFilter(): fields must map resource fields to document paths');
+  }
+  const paths = new Map<string, string>();
+  if (fields !== undefined) {
+    for (const [field, path] of Object.entries(fields)) {
+      assertDocumentPath(path, field);
+      paths.set(field, path);
+    }
+  }
+  const predicate = queryConditionsPredicate(query);
+  for (const field of queryConditionFields(query).keys()) {
+    if (fields === undefined) {
+      const path = field.slice('resource.'.length);
+      assertDocumentPath(path, field);
+      paths.set(field, path);
+    } else if (!paths.has(field)) {
+      throw filterUnsupported(field, 'the field has no document path in the filter options');
+    }
+  }
+  return renderPredicate(predicate, (field) => paths.get(field) as string) as Filter<TSchema>;
+}
