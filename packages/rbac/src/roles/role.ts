@@ -43,7 +43,7 @@ export type RoleOrigin = 'custom' | 'system' | 'global' | 'policy';
  *
  * @example
  * ```ts
- * const role = await rbac.roles.get('tnt_1', 'editor');
+ * const role = await rbac.roles.get(actor, 'editor', { tenantId: 'tnt_1' });
  * role?.rules; // [{ effect: 'allow', permission: 'docs:*' }, ...]
  * ```
  */
