@@ -1,0 +1,140 @@
+import type { SqlDialect } from '@tenantkit/tenant-context/kysely';
+import type { Kysely, Migration, MigrationProvider, MigrationResult, MigrationResultSet } from 'kysely';
+import { Migrator } from 'kysely';
+import { RbacError } from '../../errors.js';
+import { isDatabaseUnavailable } from './database-errors.js';
+import {
+  parseSqlDialect,
+  parseTablePrefix,
+  resolveKyselyRbacContext,
+  type KyselyRbacStoreOptions,
+} from './kysely-rbac-store-context.js';
+import { rbacMigrationTableNames } from './schema.js';
+import { createRbacTables, dropRbacTables } from './schema-ddl.js';
+import { withSqliteWriteLock } from './sqlite-write-lock.js';
+
+/**
+ * Options of {@link rbacMigrations}.
+ *
+ * @example
+ * ```ts
+ * const options: RbacMigrationsOptions = { tablePrefix: 'acme_' };
+ * ```
+ */
+export interface RbacMigrationsOptions {
+  /** The prefix the store is created with. Default `tenantkit_`. */
+  tablePrefix?: string;
+}
+
+/**
+ * The RBAC migrations, for applications that run one Kysely `Migrator` over all of their
+ * migrations. Names start with `tenantkit_rbac_`; Kysely runs migrations in name order, so
+ * merge them with `allowUnorderedMigrations: true` if your own names sort after them and have
+ * already run. Everything they create carries the table prefix. Released migrations never
+ * change; the schema only moves forward through new ones.
+ *
+ * @throws RbacError `CONFIGURATION_INVALID` for an unknown dialect or an invalid prefix.
+ *
+ * @example
+ * ```ts
+ * import { Migrator } from 'kysely';
+ * import { rbacMigrations } from '@tenantkit/rbac/kysely';
+ *
+ * const migrator = new Migrator({ db, provider: { getMigrations: async () => ({ ...rbacMigrations('postgres'), ...mine }) } });
+ * await migrator.migrateToLatest();
+ * ```
+ */
+export function rbacMigrations(dialect: SqlDialect, options?: RbacMigrationsOptions): Record<string, Migration> {
+  const parsedDialect = parseSqlDialect(dialect, 'rbacMigrations');
+  if (options !== undefined && (typeof options !== 'object' || options === null || Object.keys(options).some((key) => key !== 'tablePrefix'))) {
+    throw new RbacError('CONFIGURATION_INVALID', 'Invalid rbacMigrations() options: only tablePrefix is known');
+  }
+  const prefix = parseTablePrefix(options?.tablePrefix, 'rbacMigrations');
+  return {
+    tenantkit_rbac_0001_initial_schema: {
+      up: (db: Kysely<any>) => createRbacTables(db, parsedDialect, prefix),
+      down: (db: Kysely<any>) => dropRbacTables(db, prefix),
+    },
+  };
+}
+
+/**
+ * The RBAC migrations as a Kysely `MigrationProvider`, for a `Migrator` of their own.
+ *
+ * @throws RbacError `CONFIGURATION_INVALID` for an unknown dialect or an invalid prefix.
+ *
+ * @example
+ * ```ts
+ * import { Migrator } from 'kysely';
+ * import { rbacMigrationProvider } from '@tenantkit/rbac/kysely';
+ *
+ * const migrator = new Migrator({ db, provider: rbacMigrationProvider('mysql'), migrationTableName: 'rbac_migrations' });
+ * await migrator.migrateToLatest();
+ * ```
+ */
+export function rbacMigrationProvider(dialect: SqlDialect, options?: RbacMigrationsOptions): MigrationProvider {
+  const migrations = rbacMigrations(dialect, options);
+  return { getMigrations: async () => migrations };
+}
+
+function migrationFailure(error: unknown, results: readonly MigrationResult[] | undefined): RbacError {
+  if (error instanceof RbacError) return error;
+  const migrationName = results?.find((result) => result.status === 'Error')?.migrationName ?? null;
+  if (isDatabaseUnavailable(error)) {
+    return new RbacError('STORE_UNAVAILABLE', 'The RBAC database cannot be reached to migrate it', {
+      cause: error,
+      details: { migrationName },
+    });
+  }
+  return new RbacError(
+    'CONFIGURATION_INVALID',
+    migrationName === null ? 'Migrating the RBAC schema failed' : `RBAC migration ${migrationName} failed`,
+    { cause: error, details: { migrationName } },
+  );
+}
+
+/**
+ * Brings the RBAC tables up to date with Kysely's `Migrator`, recording what ran in its own
+ * tables (`<prefix>rbac_migrations` and `..._lock`), apart from the application's and
+ * tenant-context's migrations. Safe to call on every start and from several processes at once:
+ * the migrator takes a database lock (on SQLite, the database's write lock for the whole
+ * migration, which then also rolls back as a whole), and a schema that is up to date runs nothing.
+ *
+ * @returns What ran (empty when the schema was already up to date).
+ * @throws RbacError `STORE_UNAVAILABLE` when the database cannot be reached,
+ *   `CONFIGURATION_INVALID` when a migration fails (the driver error is the `cause`), for
+ *   invalid options, or when `db` is a transaction (the migrator manages its own).
+ *
+ * @example
+ * ```ts
+ * import { migrateRbacSchema } from '@tenantkit/rbac/kysely';
+ *
+ * const results = await migrateRbacSchema(db, { tablePrefix: 'acme_' });
+ * results.map((result) => `${result.migrationName}: ${result.status}`);
+ * ```
+ */
+export async function migrateRbacSchema(db: Kysely<any>, options?: KyselyRbacStoreOptions): Promise<readonly MigrationResult[]> {
+  const context = resolveKyselyRbacContext(db, options, 'migrateRbacSchema');
+  if (db.isTransaction) {
+    throw new RbacError('CONFIGURATION_INVALID', 'migrateRbacSchema() needs a Kysely instance, not a transaction');
+  }
+  const { migrationTable, migrationLockTable } = rbacMigrationTableNames(context.tablePrefix);
+  const provider = rbacMigrationProvider(context.dialect, { tablePrefix: context.tablePrefix });
+  const migrateToLatest = (migrationDb: Kysely<any>) =>
+    new Migrator({ db: migrationDb, provider, migrationTableName: migrationTable, migrationLockTableName: migrationLockTable }).migrateToLatest();
+  let resultSet: MigrationResultSet;
+  try {
+    // Kysely takes no migration lock on SQLite (it assumes a single connection); the write
+    // lock makes concurrent starts of several processes on one database file migrate once.
+    resultSet =
+      context.dialect === 'sqlite'
+        ? await withSqliteWriteLock(context.db as Kysely<any>, migrateToLatest, (result) => result.error === undefined)
+        : await migrateToLatest(context.db as Kysely<any>);
+  } catch (error) {
+    // migrateToLatest() reports failures in its result; this catches taking the SQLite lock and
+    // committing.
+    throw migrationFailure(error, undefined);
+  }
+  if (resultSet.error !== undefined) throw migrationFailure(resultSet.error, resultSet.results);
+  return resultSet.results ?? [];
+}
