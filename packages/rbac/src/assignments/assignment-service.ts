@@ -205,6 +205,16 @@ export function createAssignmentService(context: RbacServiceContext): Assignment
         details: { roleKey: role.key, maxAssignments: role.assignment.maxAssignments },
       });
     }
+    // The store does not know roles, so a role deleted (or deleted and re-created) between our read
+    // and the insert would leave an orphan grant for whatever role later carries the key. Re-read it
+    // and take the grant back if the role we checked is not the one stored now.
+    const current = await store.getRole(tenantId, role.key);
+    if (current === null || current.createdAt !== role.createdAt) {
+      await store.deleteAssignment(tenantId, assignment.id);
+      throw new RbacError('ROLE_NOT_FOUND', `Role "${role.key}" was deleted while it was being assigned`, {
+        details: { roleKey: role.key },
+      });
+    }
     await context.afterChange(tenantId);
     events.emit('assignment.created', { assignment, actor, reason: input.reason });
     return assignment;

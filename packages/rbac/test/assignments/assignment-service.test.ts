@@ -1,4 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import { memoryRbacStore } from '../../src/adapters/memory.js';
+import type { RbacStore } from '../../src/store.js';
 import { admin, bootstrapTenant, grant, rejectionOf, role, setup, START, T1 } from '../services/rbac-fixture.js';
 
 const inT1 = { tenantId: T1 };
@@ -26,6 +28,34 @@ describe('assignment service', () => {
       'ASSIGNMENT_ALREADY_EXISTS',
     );
     expect((await rejectionOf(fixture.rbac.assignments.assign(lead, { subject: toUser('usr_w'), roleKey: 'ghost' }, inT1))).code).toBe('ROLE_NOT_FOUND');
+  });
+
+  it('takes the grant back when the role is deleted or re-created while it is being assigned', async () => {
+    // The store checks duplicates and limits, not that the role exists: a role deleted between the
+    // service's read and the insert would otherwise leave a grant for whatever role later takes the key.
+    const inner = memoryRbacStore();
+    let raceOnce: (() => Promise<void>) | null = null;
+    const racingStore: RbacStore = {
+      ...inner,
+      async insertAssignment(assignment, limits) {
+        const race = raceOnce;
+        raceOnce = null;
+        if (race !== null) await race();
+        return inner.insertAssignment(assignment, limits);
+      },
+    };
+    const fixture = setup({ store: racingStore });
+    await bootstrapTenant(fixture, T1);
+    await role(fixture, T1, { key: 'writer', permissions: ['docs:read'] });
+    raceOnce = async () => {
+      await inner.deleteRole(T1, 'writer');
+      fixture.clock.advance(1);
+      await role(fixture, T1, { key: 'writer', permissions: ['docs:*'] });
+    };
+    const refused = await rejectionOf(fixture.rbac.assignments.assign(admin, { subject: toUser('usr_w'), roleKey: 'writer' }, inT1));
+    expect(refused.code).toBe('ROLE_NOT_FOUND');
+    expect((await inner.listAssignments(T1, { roleKey: 'writer', limit: 10 })).items).toEqual([]);
+    expect(await fixture.rbac.can({ id: 'usr_w' }, 'docs:delete', undefined, inT1)).toBe(false);
   });
 
   it('nobody grants a role carrying permissions they lack', async () => {
