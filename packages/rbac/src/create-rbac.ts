@@ -1,16 +1,16 @@
 import { type Clock, systemClock } from '@tenantkit/core';
-import type { OffboardingStepHook, OnboardingStepHook, TenantEventBus } from '@tenantkit/tenant-context';
+import { userIdSchema, type OffboardingStepHook, type OnboardingStepHook, type TenantEventBus } from '@tenantkit/tenant-context';
 import { z } from 'zod';
 import { createAssignmentService, type AssignmentService } from './assignments/assignment-service.js';
 import type { PermissionChecker } from './authorizer/authorizer-contract.js';
 import { createCachedAuthorizer } from './authorizer/cached-authorizer.js';
 import { hasMethods } from './authorizer/input-validation.js';
 import type { RbacServiceContext } from './authorizer/rbac-service-context.js';
-import { resolveTenantId } from './authorizer/tenant-target.js';
+import { assertRbacTenantId, resolveTenantId } from './authorizer/tenant-target.js';
 import { createRbacEventBus, type RbacEventBus } from './events/rbac-events.js';
 import { createGroupService, type GroupService } from './groups/group-service.js';
 import type { InvalidationChannel } from './invalidation/invalidation-channel.js';
-import { listenToMembershipEvents, tenantDataCleanupStep } from './memberships/membership-grant-cleanup.js';
+import { listenToMembershipEvents, removeUserGrants, tenantDataCleanupStep } from './memberships/membership-grant-cleanup.js';
 import { seedDefaultRoles, type SeedDefaultRolesOptions } from './roles/default-system-roles.js';
 import { syncGlobalRoles, type GlobalRoleSyncReport, type RoleSyncReport } from './roles/global-role-sync.js';
 import { createRoleService, type RoleService } from './roles/role-service.js';
@@ -102,6 +102,13 @@ export interface Rbac extends PermissionChecker {
   syncGlobalRoles(options: { readonly tenantIds: readonly string[] }): Promise<GlobalRoleSyncReport>;
   /** Drops grants on `membership.removed` and all data on `tenant.purged`. @returns an unsubscribe function */
   listenToMembershipEvents(bus: TenantEventBus): () => void;
+  /**
+   * Deletes a user's direct assignments and group memberships in a tenant, awaited — for an app
+   * that removes a member and wants the grants gone before it answers (the event listener above
+   * runs in the background).
+   * @throws `TENANT_IDENTIFIER_INVALID`, `VALIDATION_FAILED`, `STORE_UNAVAILABLE`
+   */
+  removeUserGrants(tenantId: string, userId: string): Promise<{ readonly assignments: number; readonly groupMemberships: number }>;
   /** An onboarding step (`seed-defaults` phase) seeding the default roles; its compensation deletes the tenant's rbac data. */
   defaultRolesOnboardingStep(options?: SeedDefaultRolesOptions): OnboardingStepHook<unknown>;
   /** An offboarding step (`delete-data` phase) deleting every role, group and assignment of the tenant. */
@@ -235,6 +242,11 @@ export function createRbac(options: RbacOptions): Rbac {
     seedDefaultRoles: (tenantId, seedOptions) => seedDefaultRoles(context, tenantId, seedOptions),
     syncGlobalRoles: async (syncOptions) => syncGlobalRoles(context, syncOptions?.tenantIds),
     listenToMembershipEvents: (bus) => listenToMembershipEvents(context, bus),
+    removeUserGrants: async (tenantId, userId) => {
+      assertRbacTenantId(tenantId);
+      parseOrThrow(userIdSchema, userId, 'VALIDATION_FAILED', 'user id');
+      return removeUserGrants(context, tenantId, userId);
+    },
     defaultRolesOnboardingStep: (seedOptions) => ({
       name: 'rbac-roles',
       run: async ({ tenantId }) => {

@@ -19,10 +19,7 @@ import type { RbacServiceContext } from '../authorizer/rbac-service-context.js';
  */
 export function listenToMembershipEvents(context: RbacServiceContext, bus: TenantEventBus): () => void {
   const offRemoved = bus.on('membership.removed', async ({ membership }) => {
-    const { tenantId, userId } = membership;
-    const removed = await context.store.deleteUserGrants(tenantId, userId);
-    await context.afterChange(tenantId);
-    context.events.emit('user_grants.removed', { tenantId, userId, ...removed });
+    await removeUserGrants(context, membership.tenantId, membership.userId);
   });
   const offPurged = bus.on('tenant.purged', async ({ tenantId }) => {
     await deleteTenantData(context, tenantId);
@@ -31,6 +28,28 @@ export function listenToMembershipEvents(context: RbacServiceContext, bus: Tenan
     offRemoved();
     offPurged();
   };
+}
+
+/**
+ * Deletes a user's direct assignments and group memberships in a tenant and announces
+ * `user_grants.removed` — what the `membership.removed` listener does, for callers that want to
+ * await it (the event bus runs async listeners without waiting for them).
+ *
+ * @example
+ * ```ts
+ * await memberships.removeMember(tenantId, userId);
+ * await removeUserGrants(context, tenantId, userId);
+ * ```
+ */
+export async function removeUserGrants(
+  context: RbacServiceContext,
+  tenantId: string,
+  userId: string,
+): Promise<{ readonly assignments: number; readonly groupMemberships: number }> {
+  const removed = await context.store.deleteUserGrants(tenantId, userId);
+  await context.afterChange(tenantId);
+  context.events.emit('user_grants.removed', { tenantId, userId, ...removed });
+  return removed;
 }
 
 async function deleteTenantData(context: RbacServiceContext, tenantId: string): Promise<void> {

@@ -25,6 +25,19 @@ function tenantContext() {
 const settle = () => new Promise((resolve) => setTimeout(resolve, 0));
 
 describe('membership events', () => {
+  it('removeUserGrants does the same cleanup, awaited, and validates its input', async () => {
+    const fixture = setup();
+    await bootstrapTenant(fixture, T1);
+    await grant(fixture, T1, 'usr_leaver', 'viewer');
+    const leaver = { id: 'usr_leaver' };
+    expect(await fixture.rbac.can(leaver, 'docs:read', undefined, { tenantId: T1 })).toBe(true);
+    expect(await fixture.rbac.removeUserGrants(T1, 'usr_leaver')).toEqual({ assignments: 1, groupMemberships: 0 });
+    expect(await fixture.rbac.can(leaver, 'docs:read', undefined, { tenantId: T1 })).toBe(false);
+    expect(fixture.eventsNamed('user_grants.removed')).toEqual([{ tenantId: T1, userId: 'usr_leaver', assignments: 1, groupMemberships: 0 }]);
+    await expect(fixture.rbac.removeUserGrants(T1, 'bad id!')).rejects.toMatchObject({ code: 'VALIDATION_FAILED' });
+    await expect(fixture.rbac.removeUserGrants('', 'usr_leaver')).rejects.toMatchObject({ code: 'TENANT_IDENTIFIER_INVALID' });
+  });
+
   it('membership.removed drops the member’s grants and group memberships in that tenant only', async () => {
     const fixture = setup();
     const tenants = tenantContext();
