@@ -1,5 +1,7 @@
 import { toErrorResponse, TenantkitError } from '@tenantkit/core';
 import { createExampleApplication, type ExampleServices } from '@tenantkit/example-service-layer';
+import type { CompiledPermissions } from '@tenantkit/rbac';
+import { createRbacMiddleware } from '@tenantkit/rbac/express';
 import { tenantErrorHandler, tenantMiddleware } from '@tenantkit/tenant-context/express';
 import express, { type ErrorRequestHandler, type Express, type Request, type RequestHandler, type Response } from 'express';
 
@@ -14,6 +16,13 @@ const reply =
       .then((body) => response.status(status).json(body))
       .catch(next);
   };
+
+/** The caller's checked permissions, set by the route's permission guard. */
+const checked = (request: Request): CompiledPermissions => {
+  // A route that reads them without a guard is a wiring mistake: fail closed.
+  if (request.permissions === undefined) throw new TenantkitError('CONFIGURATION_INVALID', 'This route has no permission guard');
+  return request.permissions;
+};
 
 /**
  * The Express reference app: the same routes and service layer as the Fastify app. Public
@@ -36,20 +45,54 @@ export function buildExpressApp(services: ExampleServices): Express {
   app.post('/admin/tenants/:tenantId/offboard', reply(200, (request) =>
     application.offboardTenant(header(request, 'x-admin-token'), String(request.params.tenantId), request.body)));
 
+  // Guards run after tenantMiddleware (below), in the tenant's scope. The principal is the
+  // x-user-id of an active member until @tenantkit/auth exists.
+  const { requirePermission } = createRbacMiddleware({
+    checker: services.rbac,
+    getPrincipal: (request) => application.principal(header(request, 'x-user-id')),
+  });
+  /** A guard checked on the project of the route (for "own projects only" rules). */
+  const onProject = (permission: string) =>
+    requirePermission(permission, { resource: (request) => application.projectResource(String(request.params.projectId)) });
+  const projectId = (request: Request) => String(request.params.projectId);
+
   const tenantRoutes = express.Router({ mergeParams: true });
-  tenantRoutes.get('/tenant', reply(200, (request) => application.tenantOverview(header(request, 'x-user-id'))));
-  tenantRoutes.get('/projects', reply(200, (request) => application.listProjects(header(request, 'x-user-id'))));
-  tenantRoutes.post('/projects', reply(201, (request) => application.createProject(header(request, 'x-user-id'), request.body)));
-  tenantRoutes.get('/projects/:projectId', reply(200, (request) =>
-    application.getProject(header(request, 'x-user-id'), String(request.params.projectId))));
-  tenantRoutes.patch('/projects/:projectId', reply(200, (request) =>
-    application.renameProject(header(request, 'x-user-id'), String(request.params.projectId), request.body)));
-  tenantRoutes.delete('/projects/:projectId', reply(200, (request) =>
-    application.deleteProject(header(request, 'x-user-id'), String(request.params.projectId))));
-  tenantRoutes.get('/domains', reply(200, (request) => application.listDomains(header(request, 'x-user-id'))));
-  tenantRoutes.post('/domains', reply(201, (request) => application.addDomain(header(request, 'x-user-id'), request.body)));
-  tenantRoutes.post('/domains/:hostname/verify', reply(200, (request) =>
-    application.verifyDomain(header(request, 'x-user-id'), String(request.params.hostname))));
+  tenantRoutes.get('/tenant', requirePermission('tenant:read'), reply(200, () => application.tenantOverview()));
+  tenantRoutes.get('/projects', requirePermission('projects:list'), reply(200, (request) => application.listProjects(checked(request))));
+  tenantRoutes.post('/projects', requirePermission('projects:create'), reply(201, (request) =>
+    application.createProject(checked(request), request.body)));
+  tenantRoutes.get('/projects/:projectId', onProject('projects:read'), reply(200, (request) => application.getProject(projectId(request))));
+  tenantRoutes.patch('/projects/:projectId', onProject('projects:update'), reply(200, (request) =>
+    application.renameProject(projectId(request), request.body)));
+  tenantRoutes.delete('/projects/:projectId', onProject('projects:delete'), reply(200, (request) => application.deleteProject(projectId(request))));
+  tenantRoutes.get('/domains', requirePermission('domains:list'), reply(200, () => application.listDomains()));
+  tenantRoutes.post('/domains', requirePermission('domains:create'), reply(201, (request) => application.addDomain(request.body)));
+  tenantRoutes.post('/domains/:hostname/verify', requirePermission('domains:verify'), reply(200, (request) =>
+    application.verifyDomain(String(request.params.hostname))));
+
+  tenantRoutes.get('/members', requirePermission('members:list'), reply(200, () => application.listMembers()));
+  tenantRoutes.post('/members', requirePermission('members:invite'), reply(201, (request) => application.addMember(checked(request), request.body)));
+  tenantRoutes.delete('/members/:userId', requirePermission('members:remove'), reply(200, (request) =>
+    application.removeMember(String(request.params.userId))));
+
+  // Roles and assignments: rbac's services check the caller themselves (roles:read,
+  // roles:manage, roles:assign, roles:approve, and the assignment policy), so these routes only
+  // establish who is asking.
+  const actor = (request: Request) => application.principal(header(request, 'x-user-id'));
+  tenantRoutes.get('/roles', reply(200, async (request) => application.listRoles(await actor(request))));
+  tenantRoutes.post('/roles', reply(201, async (request) => application.createRole(await actor(request), request.body)));
+  tenantRoutes.put('/roles/:key', reply(200, async (request) =>
+    application.updateRole(await actor(request), String(request.params.key), request.body)));
+  tenantRoutes.delete('/roles/:key', reply(200, async (request) => application.deleteRole(await actor(request), String(request.params.key))));
+  tenantRoutes.get('/members/:userId/roles', reply(200, async (request) =>
+    application.memberRoles(await actor(request), String(request.params.userId))));
+  tenantRoutes.post('/members/:userId/roles', reply(201, async (request) =>
+    application.assignRole(await actor(request), String(request.params.userId), request.body)));
+  tenantRoutes.delete('/assignments/:assignmentId', reply(200, async (request) =>
+    application.revokeAssignment(await actor(request), String(request.params.assignmentId), request.body)));
+  tenantRoutes.post('/assignments/:assignmentId/approve', reply(200, async (request) =>
+    application.approveAssignment(await actor(request), String(request.params.assignmentId))));
+  tenantRoutes.get('/me/permissions', reply(200, async (request) => application.myPermissions(await actor(request), request.query)));
 
   const resolveTenant = tenantMiddleware({ resolver: services.resolver });
   app.use('/t/:tenantSlug', resolveTenant, tenantRoutes);

@@ -21,7 +21,11 @@ const startExpress: AppHarness = async (services) => {
             method,
             path,
             agent,
-            headers: { ...(payload === undefined ? {} : { 'content-type': 'application/json' }), ...headers },
+            // An explicit length: node:http frames a DELETE body neither by default (no chunked encoding for DELETE).
+            headers: {
+              ...(payload === undefined ? {} : { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(payload)) }),
+              ...headers,
+            },
           },
           (res) => {
             let text = '';

@@ -1,5 +1,7 @@
 import { toErrorResponse, TenantkitError } from '@tenantkit/core';
 import { createExampleApplication, type ExampleServices } from '@tenantkit/example-service-layer';
+import type { CompiledPermissions } from '@tenantkit/rbac';
+import { rbacPlugin } from '@tenantkit/rbac/fastify';
 import { tenantContextPlugin } from '@tenantkit/tenant-context/fastify';
 import Fastify, { type FastifyInstance, type FastifyPluginCallback, type FastifyRequest } from 'fastify';
 
@@ -9,6 +11,15 @@ const header = (request: FastifyRequest, name: string): string | undefined => {
   const value = request.headers[name];
   return Array.isArray(value) ? value[0] : value;
 };
+
+/** The caller's checked permissions, set by the route's permission guard. */
+const checked = (request: FastifyRequest): CompiledPermissions => {
+  // A route that reads them without a guard is a wiring mistake: fail closed.
+  if (request.permissions === null) throw new TenantkitError('CONFIGURATION_INVALID', 'This route has no permission guard');
+  return request.permissions;
+};
+
+const projectIdOf = (request: FastifyRequest): string => (request.params as { projectId: string }).projectId;
 
 /**
  * The Fastify reference app: tenant resolution and scope come from the tenant-context plugin,
@@ -31,6 +42,16 @@ export async function buildFastifyApp(services: ExampleServices, options: { logg
   });
 
   await app.register(tenantContextPlugin, { resolver: services.resolver });
+  // After the tenant plugin: guards run in the tenant's scope. The principal is the x-user-id
+  // of an active member until @tenantkit/auth exists.
+  await app.register(rbacPlugin, {
+    checker: services.rbac,
+    getPrincipal: (request) => application.principal(header(request, 'x-user-id')),
+  });
+  /** `config.permission` on a project route: checked on that project (for "own projects only" rules). */
+  const onProject = (permission: string) => ({
+    permission: { permission, resource: (request: FastifyRequest) => application.projectResource(projectIdOf(request)) },
+  });
 
   app.get('/health', { config: PUBLIC }, async () => application.health());
   app.post('/signup', { config: PUBLIC }, async (request, reply) => {
@@ -52,29 +73,66 @@ export async function buildFastifyApp(services: ExampleServices, options: { logg
   // Tenant-scoped routes, reachable by header / subdomain / custom domain at the root, and by
   // path at /t/<slug>/... (the resolver's path-prefix source reads the slug).
   const tenantRoutes: FastifyPluginCallback = (scoped, _options, done) => {
-    scoped.get('/tenant', async (request) => application.tenantOverview(header(request, 'x-user-id')));
-    scoped.get('/projects', async (request) => application.listProjects(header(request, 'x-user-id')));
-    scoped.post('/projects', async (request, reply) => {
+    scoped.get('/tenant', { config: { permission: 'tenant:read' } }, async () => application.tenantOverview());
+    scoped.get('/projects', { config: { permission: 'projects:list' } }, async (request) => application.listProjects(checked(request)));
+    scoped.post('/projects', { config: { permission: 'projects:create' } }, async (request, reply) => {
       reply.status(201);
-      return application.createProject(header(request, 'x-user-id'), request.body);
+      return application.createProject(checked(request), request.body);
     });
-    scoped.get<{ Params: { projectId: string } }>('/projects/:projectId', async (request) =>
-      application.getProject(header(request, 'x-user-id'), request.params.projectId),
+    scoped.get('/projects/:projectId', { config: onProject('projects:read') }, async (request) => application.getProject(projectIdOf(request)));
+    scoped.patch('/projects/:projectId', { config: onProject('projects:update') }, async (request) =>
+      application.renameProject(projectIdOf(request), request.body),
     );
-    scoped.patch<{ Params: { projectId: string } }>('/projects/:projectId', async (request) =>
-      application.renameProject(header(request, 'x-user-id'), request.params.projectId, request.body),
+    scoped.delete('/projects/:projectId', { config: onProject('projects:delete') }, async (request) =>
+      application.deleteProject(projectIdOf(request)),
     );
-    scoped.delete<{ Params: { projectId: string } }>('/projects/:projectId', async (request) =>
-      application.deleteProject(header(request, 'x-user-id'), request.params.projectId),
-    );
-    scoped.get('/domains', async (request) => application.listDomains(header(request, 'x-user-id')));
-    scoped.post('/domains', async (request, reply) => {
+    scoped.get('/domains', { config: { permission: 'domains:list' } }, async () => application.listDomains());
+    scoped.post('/domains', { config: { permission: 'domains:create' } }, async (request, reply) => {
       reply.status(201);
-      return application.addDomain(header(request, 'x-user-id'), request.body);
+      return application.addDomain(request.body);
     });
-    scoped.post<{ Params: { hostname: string } }>('/domains/:hostname/verify', async (request) =>
-      application.verifyDomain(header(request, 'x-user-id'), request.params.hostname),
+    scoped.post<{ Params: { hostname: string } }>('/domains/:hostname/verify', { config: { permission: 'domains:verify' } }, async (request) =>
+      application.verifyDomain(request.params.hostname),
     );
+
+    scoped.get('/members', { config: { permission: 'members:list' } }, async () => application.listMembers());
+    scoped.post('/members', { config: { permission: 'members:invite' } }, async (request, reply) => {
+      reply.status(201);
+      return application.addMember(checked(request), request.body);
+    });
+    scoped.delete<{ Params: { userId: string } }>('/members/:userId', { config: { permission: 'members:remove' } }, async (request) =>
+      application.removeMember(request.params.userId),
+    );
+
+    // Roles and assignments: rbac's services check the caller themselves (roles:read,
+    // roles:manage, roles:assign, roles:approve, and the assignment policy), so these routes
+    // only establish who is asking.
+    const actor = (request: FastifyRequest) => application.principal(header(request, 'x-user-id'));
+    scoped.get('/roles', async (request) => application.listRoles(await actor(request)));
+    scoped.post('/roles', async (request, reply) => {
+      const role = await application.createRole(await actor(request), request.body);
+      reply.status(201);
+      return role;
+    });
+    scoped.put<{ Params: { key: string } }>('/roles/:key', async (request) =>
+      application.updateRole(await actor(request), request.params.key, request.body),
+    );
+    scoped.delete<{ Params: { key: string } }>('/roles/:key', async (request) => application.deleteRole(await actor(request), request.params.key));
+    scoped.get<{ Params: { userId: string } }>('/members/:userId/roles', async (request) =>
+      application.memberRoles(await actor(request), request.params.userId),
+    );
+    scoped.post<{ Params: { userId: string } }>('/members/:userId/roles', async (request, reply) => {
+      const assignment = await application.assignRole(await actor(request), request.params.userId, request.body);
+      reply.status(201);
+      return assignment;
+    });
+    scoped.delete<{ Params: { assignmentId: string } }>('/assignments/:assignmentId', async (request) =>
+      application.revokeAssignment(await actor(request), request.params.assignmentId, request.body),
+    );
+    scoped.post<{ Params: { assignmentId: string } }>('/assignments/:assignmentId/approve', async (request) =>
+      application.approveAssignment(await actor(request), request.params.assignmentId),
+    );
+    scoped.get('/me/permissions', async (request) => application.myPermissions(await actor(request), request.query));
     done();
   };
   await app.register(tenantRoutes);

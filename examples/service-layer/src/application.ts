@@ -1,23 +1,30 @@
 import { TenantkitError } from '@tenantkit/core';
+import type { CompiledPermissions, EffectivePermission, RbacPrincipal, RoleChanges, RoleDefinition } from '@tenantkit/rbac';
+import { kyselyPermissionFilter } from '@tenantkit/rbac/kysely';
 import { currentTenant, requireTenantId, runAsSystem, userIdSchema } from '@tenantkit/tenant-context';
 import { timingSafeEqual } from 'node:crypto';
 import { z } from 'zod';
 import { examplePlans } from './plans.js';
-import { newProjectSchema, renameProjectSchema } from './projects.js';
+import { newProjectSchema, projectFilterColumns, renameProjectSchema, type Project } from './projects.js';
 import type { ExampleServices } from './services.js';
 
 /**
  * The example's use cases, framework-neutral: each takes plain inputs (the principal, a parsed
  * body) and returns plain data or throws a coded TenantkitError, so Express and Fastify only
  * translate HTTP. Tenant-scoped use cases run inside the scope the binding opened.
+ *
+ * Authorization: every tenant route either sits behind a permission guard of
+ * `@tenantkit/rbac/express` / `/fastify` (whose principal getter is {@link principal}) or calls
+ * {@link principal} itself and leaves the checks to rbac's services (roles, assignments).
+ * Use cases behind a guard that need the caller take the caller's checked, compiled permissions.
  */
 export function createExampleApplication(services: ExampleServices) {
-  const { registry, memberships, domains, quotas, flags, projects, lifecycle } = services;
+  const { registry, memberships, domains, quotas, flags, projects, lifecycle, rbac } = services;
 
-  function parseBody<Schema extends z.ZodType>(schema: Schema, body: unknown): z.output<Schema> {
+  function parseBody<Schema extends z.ZodType>(schema: Schema, body: unknown, what = 'request body'): z.output<Schema> {
     const result = schema.safeParse(body);
     if (result.success) return result.data;
-    throw new TenantkitError('VALIDATION_FAILED', 'Invalid request body', {
+    throw new TenantkitError('VALIDATION_FAILED', `Invalid ${what}`, {
       details: { issues: result.error.issues.map((issue) => ({ path: issue.path.join('.'), message: issue.message })) },
     });
   }
@@ -32,10 +39,41 @@ export function createExampleApplication(services: ExampleServices) {
     return result.data;
   }
 
-  async function requireMember(userId: unknown): Promise<string> {
+  /**
+   * The principal of a tenant request: the x-user-id of an active member of the tenant in
+   * scope (a membership says who belongs; rbac's grants say what they may do).
+   * @throws `TENANT_UNAUTHENTICATED` without a user id, `MEMBERSHIP_NOT_FOUND` / `MEMBERSHIP_INACTIVE`
+   */
+  async function principal(userId: unknown): Promise<RbacPrincipal> {
     const id = parseUserId(userId);
     await memberships.selectActiveTenant(id, requireTenantId());
-    return id;
+    return { kind: 'user', id };
+  }
+
+  /** A member of the tenant in scope (any status), or MEMBERSHIP_NOT_FOUND: roles go to members only. */
+  async function requireMembership(userId: string): Promise<void> {
+    if ((await memberships.getMembership(requireTenantId(), userId)) === null) {
+      throw new TenantkitError('MEMBERSHIP_NOT_FOUND', 'No membership for this user in this tenant', { details: { userId } });
+    }
+  }
+
+  function parseMemberId(value: unknown): string {
+    const result = userIdSchema.safeParse(value);
+    if (!result.success) throw new TenantkitError('VALIDATION_FAILED', 'Invalid user id', { details: { userId: String(value) } });
+    return result.data;
+  }
+
+  /** How /me/permissions shows one rule: its provenance without the grant's internals. */
+  function describePermission(entry: EffectivePermission) {
+    return {
+      effect: entry.effect,
+      permission: entry.permission,
+      ...(entry.condition === undefined ? {} : { condition: entry.condition }),
+      roleChain: entry.roleChain,
+      assignmentId: entry.grant.assignmentId,
+      via: entry.grant.via.type,
+      expiresAt: entry.grant.expiresAt,
+    };
   }
 
   function requireAdmin(token: unknown): void {
@@ -57,6 +95,20 @@ export function createExampleApplication(services: ExampleServices) {
   });
   const domainSchema = z.strictObject({ hostname: z.string().max(255) });
   const reasonSchema = z.strictObject({ reason: z.string().min(1).max(500) });
+  const addMemberSchema = z.strictObject({ userId: z.string() });
+  // Role bodies are validated by rbac's role service (ROLE_INVALID, PERMISSION_INVALID,
+  // CONDITION_INVALID); the route only takes the compare-and-set version out of an update.
+  const roleUpdateSchema = z.looseObject({ expectedVersion: z.int().min(1).optional() });
+  const assignSchema = z.strictObject({
+    roleKey: z.string(),
+    expiresAt: z.int().nullable().optional(),
+    reason: z.string().min(1).max(500).optional(),
+  });
+  const revokeSchema = z.strictObject({ reason: z.string().min(1).max(500).optional() }).optional();
+  const permissionsQuerySchema = z.looseObject({
+    check: z.string().max(200).optional(),
+    projectId: z.string().max(64).optional(),
+  });
 
   return {
     health() {
@@ -77,8 +129,21 @@ export function createExampleApplication(services: ExampleServices) {
       return rows.map(({ tenant, membership }) => ({ id: tenant.id, slug: tenant.slug, name: tenant.name, status: membership.status }));
     },
 
-    async tenantOverview(userId: unknown) {
-      await requireMember(userId);
+    /** The principal getter of the permission guards, and of the routes rbac's services check themselves. */
+    principal,
+
+    /**
+     * The attributes of a project for a permission check (`resource.createdBy` is its
+     * creator), or `undefined` when the tenant in scope has no such project: a rule with a
+     * condition on the project then does not apply (fail closed), an unconditional one does and
+     * the use case answers "no such project".
+     */
+    async projectResource(projectId: string): Promise<Project | undefined> {
+      return projects.get(projectId);
+    },
+
+    // Guard: tenant:read
+    async tenantOverview() {
       const tenant = currentTenant() ?? (await registry.getTenantOrThrow(requireTenantId()));
       return {
         tenant: { id: tenant.id, slug: tenant.slug, name: tenant.name, plan: tenant.plan, settings: tenant.settings },
@@ -87,45 +152,50 @@ export function createExampleApplication(services: ExampleServices) {
       };
     },
 
-    async listProjects(userId: unknown) {
-      await requireMember(userId);
-      return projects.list();
+    /**
+     * Guard: projects:list. Lists the projects the caller may read: with `projects:read` on
+     * every project, the (cached) list; with conditions only, the rows that meet them, as a
+     * where-clause; with none, nothing.
+     */
+    async listProjects(permissions: CompiledPermissions) {
+      const readable = permissions.queryConditions('projects:read');
+      if (readable.kind === 'all') return projects.list();
+      if (readable.kind === 'none') return [];
+      return projects.listWhere(kyselyPermissionFilter(readable, { columns: projectFilterColumns }));
     },
 
-    async createProject(userId: unknown, body: unknown) {
-      const member = await requireMember(userId);
+    // Guard: projects:create
+    async createProject(permissions: CompiledPermissions, body: unknown) {
       const { name } = parseBody(newProjectSchema, body);
       await quotas.consume('projects'); // QUOTA_EXCEEDED at the plan's limit, atomically
       try {
-        return await projects.create(name, member, Date.now());
+        return await projects.create(name, permissions.principal.id, Date.now());
       } catch (error) {
         await quotas.release('projects');
         throw error;
       }
     },
 
+    // Guards: projects:read / projects:update / projects:delete, each on the project (projectResource).
     // By id: the repository only ever sees the tenant in scope, so another tenant's project id
     // answers exactly like an id that exists nowhere.
-    async getProject(userId: unknown, projectId: string) {
-      await requireMember(userId);
+    async getProject(projectId: string) {
       return (await projects.get(projectId)) ?? noSuchProject(projectId);
     },
 
-    async renameProject(userId: unknown, projectId: string, body: unknown) {
-      await requireMember(userId);
+    async renameProject(projectId: string, body: unknown) {
       const { name } = parseBody(renameProjectSchema, body);
       return (await projects.rename(projectId, name)) ?? noSuchProject(projectId);
     },
 
-    async deleteProject(userId: unknown, projectId: string) {
-      await requireMember(userId);
+    async deleteProject(projectId: string) {
       if (!(await projects.remove(projectId))) noSuchProject(projectId);
       await quotas.release('projects');
       return { deleted: projectId };
     },
 
-    async addDomain(userId: unknown, body: unknown) {
-      await requireMember(userId);
+    // Guard: domains:create
+    async addDomain(body: unknown) {
       const tenant = await registry.getTenantOrThrow(requireTenantId());
       if (!examplePlans.hasFeature(tenant, 'custom-domains')) {
         throw new TenantkitError('QUOTA_EXCEEDED', 'Custom domains need the pro or enterprise plan');
@@ -140,14 +210,109 @@ export function createExampleApplication(services: ExampleServices) {
       }
     },
 
-    async verifyDomain(userId: unknown, hostname: string) {
-      await requireMember(userId);
+    // Guard: domains:verify
+    async verifyDomain(hostname: string) {
       return domains.verifyDomain(requireTenantId(), hostname);
     },
 
-    async listDomains(userId: unknown) {
-      await requireMember(userId);
+    // Guard: domains:list
+    async listDomains() {
       return domains.listDomains(requireTenantId());
+    },
+
+    // Guard: members:list
+    async listMembers() {
+      const page = await memberships.listMembers(requireTenantId(), { limit: 500 });
+      return page.items.map(({ userId, status, invitedBy, createdAt }) => ({ userId, status, invitedBy, createdAt }));
+    },
+
+    /** Guard: members:invite. Adds an active member, with no role until one is assigned (deny by default). */
+    async addMember(permissions: CompiledPermissions, body: unknown) {
+      const { userId } = parseBody(addMemberSchema, body);
+      const membership = await memberships.addMember(requireTenantId(), parseMemberId(userId), {
+        status: 'active',
+        invitedBy: permissions.principal.id,
+      });
+      return { userId: membership.userId, status: membership.status, invitedBy: membership.invitedBy, createdAt: membership.createdAt };
+    },
+
+    /**
+     * Guard: members:remove. The membership goes at once (the user is refused on their next
+     * request) and their grants before the response: rbac's `membership.removed` listener runs
+     * in the background, so the route awaits the same cleanup itself (running it twice is harmless).
+     */
+    async removeMember(userId: string) {
+      const id = parseMemberId(userId);
+      const tenantId = requireTenantId();
+      if (!(await memberships.removeMember(tenantId, id))) {
+        throw new TenantkitError('MEMBERSHIP_NOT_FOUND', 'No membership for this user in this tenant', { details: { userId: id } });
+      }
+      await rbac.removeUserGrants(tenantId, id);
+      return { removed: id };
+    },
+
+    // Role management: rbac's services check the actor (roles:read, roles:manage, roles:assign,
+    // roles:approve) and the assignment policy (nobody grants what they lack).
+    async listRoles(actor: RbacPrincipal) {
+      return rbac.roles.list(actor);
+    },
+
+    async createRole(actor: RbacPrincipal, body: unknown) {
+      // Unchecked cast: the role service parses the definition strictly before anything else.
+      return rbac.roles.create(actor, body as RoleDefinition);
+    },
+
+    /** Changes the fields the body names; `expectedVersion` makes it a compare-and-set (STORE_CONFLICT). */
+    async updateRole(actor: RbacPrincipal, key: string, body: unknown) {
+      const { expectedVersion, ...changes } = parseBody(roleUpdateSchema, body);
+      return rbac.roles.update(actor, key, changes as RoleChanges, expectedVersion === undefined ? {} : { expectedVersion });
+    },
+
+    async deleteRole(actor: RbacPrincipal, key: string) {
+      return rbac.roles.delete(actor, key);
+    },
+
+    /** A member's direct role assignments, active and pending. */
+    async memberRoles(actor: RbacPrincipal, userId: string) {
+      const page = await rbac.assignments.list(actor, { subject: { type: 'user', id: parseMemberId(userId) }, limit: 500 });
+      return page.items;
+    },
+
+    /** Assigns a role to a member: `status` is `pending` when the role requires approval. */
+    async assignRole(actor: RbacPrincipal, userId: string, body: unknown) {
+      const id = parseMemberId(userId);
+      const { roleKey, expiresAt, reason } = parseBody(assignSchema, body);
+      // The service checks this too; first, so that a caller who may not assign learns nothing about who belongs.
+      await rbac.require(actor, 'roles:assign');
+      await requireMembership(id);
+      return rbac.assignments.assign(actor, {
+        subject: { type: 'user', id },
+        roleKey,
+        ...(expiresAt === undefined ? {} : { expiresAt }),
+        ...(reason === undefined ? {} : { reason }),
+      });
+    },
+
+    async revokeAssignment(actor: RbacPrincipal, assignmentId: string, body: unknown) {
+      const reason = parseBody(revokeSchema, body)?.reason;
+      return rbac.assignments.revoke(actor, assignmentId, reason === undefined ? {} : { reason });
+    },
+
+    async approveAssignment(actor: RbacPrincipal, assignmentId: string) {
+      return rbac.assignments.approve(actor, assignmentId);
+    },
+
+    /**
+     * What the caller may do here: every rule they hold with where it came from, or, with
+     * `check`, the decision on one permission and the rule that made it (`projectId` checks it
+     * on that project, for conditions such as "own projects only").
+     */
+    async myPermissions(actor: RbacPrincipal, query: unknown) {
+      const { check, projectId } = parseBody(permissionsQuerySchema, query ?? {}, 'query string');
+      const compiled = await rbac.forPrincipal(actor);
+      if (check === undefined) return { userId: actor.id, permissions: compiled.permissions().map(describePermission) };
+      const resource = projectId === undefined ? undefined : ((await projects.get(projectId)) ?? noSuchProject(projectId));
+      return { userId: actor.id, decision: compiled.explain(check, resource) };
     },
 
     /** Admin: suspend a tenant (cross-tenant, so it runs in the named system scope). */

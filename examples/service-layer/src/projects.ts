@@ -1,6 +1,6 @@
 import { createId } from '@tenantkit/core';
 import type { TenantCache } from '@tenantkit/tenant-context/redis';
-import { type Kysely, sql } from 'kysely';
+import { type Expression, type ExpressionBuilder, type Kysely, type SqlBool, sql } from 'kysely';
 import { z } from 'zod';
 import type { ExampleDatabase } from './schema.js';
 
@@ -50,6 +50,20 @@ export interface ProjectRepositoryOptions {
 const LIST_KEY = 'list';
 
 /**
+ * Where each project attribute a permission condition may name (`resource.createdBy`) lives,
+ * for turning a principal's conditions into a where-clause (`kyselyPermissionFilter`).
+ */
+export const projectFilterColumns = {
+  'resource.id': 'id',
+  'resource.name': 'name',
+  'resource.createdBy': 'created_by',
+  'resource.createdAt': 'created_at',
+} as const;
+
+/** A where-clause over `example_projects`, such as the one `kyselyPermissionFilter` builds. */
+export type ProjectFilter = (eb: ExpressionBuilder<ExampleDatabase, 'example_projects'>) => Expression<SqlBool>;
+
+/**
  * Tenant-scoped project repository on the tenant-isolated handle (the one with
  * `createTenantIsolationPlugin`): the plugin adds `tenant_id = <tenant in scope>` to every read,
  * update and delete and stamps it on every insert, so no query here names the tenant, and a
@@ -94,6 +108,15 @@ export function createProjectRepository(db: Kysely<ExampleDatabase>, options: Pr
   return {
     async list(): Promise<Project[]> {
       return listCache === undefined ? loadList() : listCache.wrap(LIST_KEY, loadList);
+    },
+
+    /**
+     * The projects matching `filter` (a caller who may read only some projects), from the
+     * database: the cached list is the whole tenant's, so it cannot answer this.
+     */
+    async listWhere(filter: ProjectFilter): Promise<Project[]> {
+      const rows = await db.selectFrom('example_projects').select(columns).where(filter).orderBy('created_at').orderBy('id').execute();
+      return rows.map(toProject);
     },
 
     /** The project with this id in the tenant in scope; another tenant's project is as absent as a missing one. */

@@ -23,6 +23,7 @@ import {
   redisUsageCounterStore,
 } from '@tenantkit/tenant-context/redis';
 import { Redis } from 'ioredis';
+import { createExampleRbac } from './access-control.js';
 import type { ExampleConfig } from './config.js';
 import { createDatabase } from './database.js';
 import { examplePlans } from './plans.js';
@@ -113,6 +114,9 @@ export async function createExampleServices(config: ExampleConfig, overrides: { 
       return { location: 'sql:example_projects', details: { removedProjects: removed } };
     },
   });
+  // Roles and permissions: tables next to the others, default roles and the creator's
+  // tenant_admin grant on onboarding, rbac data deleted on offboarding, grants dropped with a membership.
+  const access = await createExampleRbac({ db, redis, redisKeyPrefix: config.redisKeyPrefix, events, lifecycle });
   if (redis !== undefined) {
     // After the projects step, so the cache it invalidates is purged too: every key of the tenant (SCAN + UNLINK).
     lifecycle.useOffboardingStep('delete-data', createTenantKeysPurgeStep({ redis, keyspace: redisKeyspace }));
@@ -129,6 +133,7 @@ export async function createExampleServices(config: ExampleConfig, overrides: { 
 
   async function close(): Promise<void> {
     resolver.dispose();
+    await access.close();
     await redis?.quit();
     await db.destroy();
   }
@@ -151,6 +156,10 @@ export async function createExampleServices(config: ExampleConfig, overrides: { 
     flags,
     projects,
     lifecycle,
+    /** Roles, assignments and permission checks (`access.rbac`), on the example's database. */
+    access,
+    /** Shorthand for `access.rbac`. */
+    rbac: access.rbac,
     resolver,
     pathPrefix,
     close,

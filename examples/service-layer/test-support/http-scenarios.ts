@@ -9,7 +9,7 @@ import { createExampleServices, type ExampleServices } from '../src/services.js'
 
 /** One HTTP exchange, as both apps' test runners perform it (Fastify inject, Express over a socket). */
 export interface HttpExchange {
-  method: 'GET' | 'POST' | 'PATCH' | 'DELETE';
+  method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
   path: string;
   headers?: Record<string, string>;
   /** JSON-encoded unless `rawBody` is given. */
@@ -53,6 +53,36 @@ export function describeReferenceAppScenarios(appName: string, startApp: AppHarn
     const as = (userId: string, tenantSlug: string) => ({ 'x-user-id': userId, 'x-tenant-id': tenantSlug });
     const tenantIdOf = async (userId: string, tenantSlug: string): Promise<string> =>
       (await send({ method: 'GET', path: '/tenant', headers: as(userId, tenantSlug) })).body.tenant.id;
+
+    /** Signs a user up for a new tenant (on the pro plan: room for projects); resolves its id. */
+    async function signUpTenant(adminUserId: string, slug: string): Promise<string> {
+      const answer = await send({ method: 'POST', path: '/signup', headers: { 'x-user-id': adminUserId }, body: { slug, name: slug, plan: 'pro' } });
+      expect(answer.status).toBe(201);
+      return answer.body.tenant.id as string;
+    }
+    async function addMember(actor: string, slug: string, userId: string): Promise<void> {
+      expect(await send({ method: 'POST', path: '/members', headers: as(actor, slug), body: { userId } })).toMatchObject({ status: 201, body: { userId, status: 'active' } });
+    }
+    const assignRole = (actor: string, slug: string, userId: string, roleKey: string) =>
+      send({ method: 'POST', path: `/members/${userId}/roles`, headers: as(actor, slug), body: { roleKey } });
+    /** Assigns a role and expects it granted at once; resolves the assignment id. */
+    async function grant(actor: string, slug: string, userId: string, roleKey: string): Promise<string> {
+      const answer = await assignRole(actor, slug, userId, roleKey);
+      expect(answer).toMatchObject({ status: 201, body: { subjectType: 'user', subjectId: userId, roleKey, status: 'active', grantedBy: actor } });
+      return answer.body.id as string;
+    }
+    const denied = (permission: string) => ({ status: 403, body: { error: { code: 'PERMISSION_DENIED', details: { permission } } } });
+    const forbiddenAssignment = (reason: string) => ({ status: 403, body: { error: { code: 'ASSIGNMENT_FORBIDDEN', details: { reason } } } });
+    const createProjectAs = async (userId: string, slug: string, name: string): Promise<{ id: string; createdBy: string }> => {
+      const answer = await send({ method: 'POST', path: '/projects', headers: as(userId, slug), body: { name } });
+      expect(answer.status).toBe(201);
+      return answer.body;
+    };
+    const decisionOf = async (userId: string, slug: string, query: string) => {
+      const answer = await send({ method: 'GET', path: `/me/permissions?${query}`, headers: as(userId, slug) });
+      expect(answer.status).toBe(200);
+      return answer.body.decision;
+    };
 
     /**
      * The project rows in the database, read past the tenant isolation plugin (the named, audited
@@ -390,6 +420,9 @@ export function describeReferenceAppScenarios(appName: string, startApp: AppHarn
       expect((await storedProjects({ tenantId })).map((row) => row.name).sort()).toEqual(['Hooli XYZ', 'Welcome']);
       const acmeRows = await storedProjects({ tenantId: acmeId });
       const acmeKeys = services.redis === undefined ? [] : await redisKeysOfTenant(acmeId);
+      const acmeRoles = await services.access.store.listRoles(acmeId);
+      expect((await services.access.store.listRoles(tenantId)).length).toBeGreaterThan(0);
+      expect((await services.access.store.listAssignments(tenantId, { limit: 10 })).items).toHaveLength(1);
       if (services.redis !== undefined) {
         const keys = await redisKeysOfTenant(tenantId);
         expect(keys).toContain(`${services.config.redisKeyPrefix}{${tenantId}}:cache:projects:list`);
@@ -398,8 +431,11 @@ export function describeReferenceAppScenarios(appName: string, startApp: AppHarn
 
       const offboarded = await send({ method: 'POST', path: `/admin/tenants/${tenantId}/offboard`, headers: { 'x-admin-token': ADMIN_TOKEN }, body: { reason: 'closed account' } });
       expect(offboarded).toMatchObject({ status: 200, body: { tenant: { status: 'deleted' }, offboarding: { state: 'completed' } } });
-      expect(offboarded.body.offboarding.steps).toEqual(expect.arrayContaining(['export:projects-export', 'delete-data:projects']));
+      expect(offboarded.body.offboarding.steps).toEqual(expect.arrayContaining(['export:projects-export', 'delete-data:projects', 'delete-data:rbac']));
       expect(await storedProjects({ tenantId })).toEqual([]);
+      expect(await services.access.store.listRoles(tenantId)).toEqual([]);
+      expect((await services.access.store.listAssignments(tenantId, { limit: 10 })).items).toEqual([]);
+      expect(await services.access.store.listRoles(acmeId)).toEqual(acmeRoles);
       if (services.redis !== undefined) {
         expect(offboarded.body.offboarding.steps).toContain('delete-data:redis-keys');
         expect(await redisKeysOfTenant(tenantId)).toEqual([]);
@@ -415,6 +451,250 @@ export function describeReferenceAppScenarios(appName: string, startApp: AppHarn
         expect(await redisKeysOfTenant(acmeId)).toEqual(acmeKeys);
       }
       expect((await send({ method: 'GET', path: '/projects', headers: as('usr_alice', 'acme') })).body).toEqual(acmeProjects.body);
+    });
+
+    it('seeds the default roles on sign-up and makes the creator tenant_admin with a system grant', async () => {
+      await signUpTenant('usr_rita', 'rbac-seed');
+      const roles = await send({ method: 'GET', path: '/roles', headers: as('usr_rita', 'rbac-seed') });
+      expect(roles.status).toBe(200);
+      expect(roles.body.map((role: { key: string }) => role.key)).toEqual(['content_manager', 'tenant_admin', 'user_manager', 'viewer']);
+      for (const role of roles.body) expect(role).toMatchObject({ origin: 'system', customized: false });
+      // The example's override of content_manager: its projects, but renaming and deleting only its own.
+      expect(roles.body[0].rules).toContainEqual({ effect: 'allow', permission: 'projects:update', condition: { self: 'resource.createdBy' } });
+      expect(await send({ method: 'GET', path: '/members/usr_rita/roles', headers: as('usr_rita', 'rbac-seed') })).toMatchObject({
+        status: 200,
+        body: [{ subjectType: 'user', subjectId: 'usr_rita', roleKey: 'tenant_admin', status: 'active', grantedBy: null }],
+      });
+      const mine = await send({ method: 'GET', path: '/me/permissions', headers: as('usr_rita', 'rbac-seed') });
+      expect(mine).toMatchObject({ status: 200, body: { userId: 'usr_rita', permissions: [{ effect: 'allow', permission: '*', roleChain: ['tenant_admin'], via: 'user' }] } });
+      // Role routes need a caller who belongs to the tenant, like every tenant route.
+      expect(await send({ method: 'GET', path: '/roles', headers: { 'x-tenant-id': 'rbac-seed' } })).toMatchObject({ status: 401, body: { error: { code: 'TENANT_UNAUTHENTICATED' } } });
+      expect(await send({ method: 'GET', path: '/roles', headers: as('usr_alice', 'rbac-seed') })).toMatchObject({ status: 404, body: { error: { code: 'MEMBERSHIP_NOT_FOUND' } } });
+    });
+
+    it('lets a tenant admin create, change and delete a role and assign it; the role grants exactly its permissions', async () => {
+      await signUpTenant('usr_ada', 'rbac-roles');
+      const admin = as('usr_ada', 'rbac-roles');
+      await addMember('usr_ada', 'rbac-roles', 'usr_ben');
+      // A member without a role may do nothing (deny by default).
+      expect(await send({ method: 'GET', path: '/projects', headers: as('usr_ben', 'rbac-roles') })).toMatchObject(denied('projects:list'));
+
+      const reporter = { key: 'reporter', name: 'Reporter', permissions: ['projects:list', 'projects:read'] };
+      const created = await send({ method: 'POST', path: '/roles', headers: admin, body: reporter });
+      expect(created).toMatchObject({ status: 201, body: { key: 'reporter', origin: 'custom', version: 1 } });
+      expect(await send({ method: 'POST', path: '/roles', headers: admin, body: reporter })).toMatchObject({ status: 409, body: { error: { code: 'ROLE_ALREADY_EXISTS' } } });
+      expect(await send({ method: 'POST', path: '/roles', headers: admin, body: { key: 'Bad Key', permissions: [] } })).toMatchObject({ status: 400, body: { error: { code: 'ROLE_INVALID' } } });
+      expect(await send({ method: 'POST', path: '/roles', headers: admin, body: { key: 'broken', permissions: ['doc:*x'] } })).toMatchObject({ status: 400, body: { error: { code: 'PERMISSION_INVALID' } } });
+      const sneaky = { key: 'sneaky', permissions: [{ permission: 'projects:read', condition: { field: 'resource.__proto__.polluted', op: 'eq', value: true } }] };
+      expect(await send({ method: 'POST', path: '/roles', headers: admin, body: sneaky })).toMatchObject({ status: 400, body: { error: { code: 'CONDITION_INVALID' } } });
+      expect((await send({ method: 'GET', path: '/roles', headers: admin })).body.map((role: { key: string }) => role.key)).not.toContain('sneaky');
+
+      const assignmentId = await grant('usr_ada', 'rbac-roles', 'usr_ben', 'reporter');
+      expect(await assignRole('usr_ada', 'rbac-roles', 'usr_ben', 'reporter')).toMatchObject({ status: 409, body: { error: { code: 'ASSIGNMENT_ALREADY_EXISTS' } } });
+      expect(await assignRole('usr_ada', 'rbac-roles', 'usr_ben', 'nope')).toMatchObject({ status: 404, body: { error: { code: 'ROLE_NOT_FOUND' } } });
+      expect(await assignRole('usr_ada', 'rbac-roles', 'usr_nobody', 'reporter')).toMatchObject({ status: 404, body: { error: { code: 'MEMBERSHIP_NOT_FOUND' } } });
+      expect(await send({ method: 'GET', path: '/members/usr_ben/roles', headers: admin })).toMatchObject({ status: 200, body: [{ id: assignmentId, roleKey: 'reporter' }] });
+
+      const ben = as('usr_ben', 'rbac-roles');
+      expect((await send({ method: 'GET', path: '/projects', headers: ben })).status).toBe(200);
+      expect(await send({ method: 'POST', path: '/projects', headers: ben, body: { name: 'Ben was here' } })).toMatchObject(denied('projects:create'));
+      expect(await decisionOf('usr_ben', 'rbac-roles', 'check=projects:create')).toMatchObject({ allowed: false, reason: 'no-matching-rule' });
+      expect(await decisionOf('usr_ben', 'rbac-roles', 'check=projects:read')).toMatchObject({ allowed: true, reason: 'allowed', rule: { permission: 'projects:read', roleChain: ['reporter'] } });
+      expect(await send({ method: 'GET', path: '/me/permissions?check=projects:*', headers: ben })).toMatchObject({ status: 400, body: { error: { code: 'PERMISSION_INVALID' } } });
+
+      // Changing the role changes what its holders may do on their next request.
+      const updated = await send({ method: 'PUT', path: '/roles/reporter', headers: admin, body: { permissions: [...reporter.permissions, 'projects:create'], expectedVersion: 1 } });
+      expect(updated).toMatchObject({ status: 200, body: { key: 'reporter', version: 2 } });
+      expect((await send({ method: 'POST', path: '/projects', headers: ben, body: { name: 'Ben was here' } })).status).toBe(201);
+      expect(await send({ method: 'PUT', path: '/roles/reporter', headers: admin, body: { name: 'Stale', expectedVersion: 1 } })).toMatchObject({ status: 409, body: { error: { code: 'STORE_CONFLICT' } } });
+      expect(await send({ method: 'PUT', path: '/roles/nope', headers: admin, body: { name: 'Nope' } })).toMatchObject({ status: 404, body: { error: { code: 'ROLE_NOT_FOUND' } } });
+
+      // Deleting it takes its assignments along.
+      expect(await send({ method: 'DELETE', path: '/roles/reporter', headers: admin })).toMatchObject({ status: 200, body: { key: 'reporter' } });
+      expect(await send({ method: 'GET', path: '/projects', headers: ben })).toMatchObject(denied('projects:list'));
+      expect(await send({ method: 'GET', path: '/members/usr_ben/roles', headers: admin })).toEqual({ status: 200, body: [] });
+      expect(await send({ method: 'DELETE', path: '/roles/reporter', headers: admin })).toMatchObject({ status: 404, body: { error: { code: 'ROLE_NOT_FOUND' } } });
+    });
+
+    it('refuses a viewer every write with 403 PERMISSION_DENIED, and writes nothing', async () => {
+      const tenantId = await signUpTenant('usr_val', 'rbac-viewers');
+      await addMember('usr_val', 'rbac-viewers', 'usr_vera');
+      await grant('usr_val', 'rbac-viewers', 'usr_vera', 'viewer');
+      const vera = as('usr_vera', 'rbac-viewers');
+      const before = await storedProjects({ tenantId });
+      const welcome = before[0]!;
+      for (const path of ['/tenant', '/projects', `/projects/${welcome.id}`, '/members', '/domains', '/roles', '/members/usr_val/roles']) {
+        expect((await send({ method: 'GET', path, headers: vera })).status).toBe(200);
+      }
+      expect(await send({ method: 'POST', path: '/projects', headers: vera, body: { name: 'Vera was here' } })).toMatchObject(denied('projects:create'));
+      expect(await send({ method: 'PATCH', path: `/projects/${welcome.id}`, headers: vera, body: { name: 'Renamed' } })).toMatchObject(denied('projects:update'));
+      expect(await send({ method: 'DELETE', path: `/projects/${welcome.id}`, headers: vera })).toMatchObject(denied('projects:delete'));
+      expect(await send({ method: 'POST', path: '/domains', headers: vera, body: { hostname: 'vera.example' } })).toMatchObject(denied('domains:create'));
+      expect(await send({ method: 'POST', path: '/members', headers: vera, body: { userId: 'usr_friend' } })).toMatchObject(denied('members:invite'));
+      expect(await send({ method: 'DELETE', path: '/members/usr_val', headers: vera })).toMatchObject(denied('members:remove'));
+      expect(await send({ method: 'POST', path: '/roles', headers: vera, body: { key: 'mine', permissions: ['projects:read'] } })).toMatchObject(denied('roles:manage'));
+      expect(await assignRole('usr_vera', 'rbac-viewers', 'usr_vera', 'tenant_admin')).toMatchObject(denied('roles:assign'));
+      // Refused before anything was written: the projects, the members and the grants are as they were.
+      expect(await storedProjects({ tenantId })).toEqual(before);
+      expect((await send({ method: 'GET', path: '/members', headers: vera })).body.map((member: { userId: string }) => member.userId).sort()).toEqual(['usr_val', 'usr_vera']);
+      expect((await send({ method: 'GET', path: '/members/usr_vera/roles', headers: vera })).body.map((row: { roleKey: string }) => row.roleKey)).toEqual(['viewer']);
+    });
+
+    it('lets a user_manager hand out only roles within their own permissions (ASSIGNMENT_FORBIDDEN)', async () => {
+      await signUpTenant('usr_ulf', 'rbac-managers');
+      await addMember('usr_ulf', 'rbac-managers', 'usr_una');
+      const ulfAdminGrant = (await send({ method: 'GET', path: '/members/usr_ulf/roles', headers: as('usr_ulf', 'rbac-managers') })).body[0].id as string;
+      await grant('usr_ulf', 'rbac-managers', 'usr_una', 'user_manager');
+      // Members are hers to manage, and so is a role she holds entirely.
+      await addMember('usr_una', 'rbac-managers', 'usr_uri');
+      await grant('usr_una', 'rbac-managers', 'usr_uri', 'user_manager');
+      // Not tenant_admin ('*'), nor viewer ('*:read'): she holds neither, so she cannot grant them.
+      expect(await assignRole('usr_una', 'rbac-managers', 'usr_uri', 'tenant_admin')).toMatchObject({
+        status: 403,
+        body: { error: { code: 'ASSIGNMENT_FORBIDDEN', details: { roleKey: 'tenant_admin', reason: 'permission-not-held', permission: '*' } } },
+      });
+      expect(await assignRole('usr_una', 'rbac-managers', 'usr_uri', 'viewer')).toMatchObject(forbiddenAssignment('permission-not-held'));
+      expect(await assignRole('usr_una', 'rbac-managers', 'usr_una', 'tenant_admin')).toMatchObject({ status: 403, body: { error: { code: 'ASSIGNMENT_FORBIDDEN' } } });
+      // Nor take the admin's role away, nor write roles.
+      expect(await send({ method: 'DELETE', path: `/assignments/${ulfAdminGrant}`, headers: as('usr_una', 'rbac-managers') })).toMatchObject(forbiddenAssignment('permission-not-held'));
+      expect(await send({ method: 'POST', path: '/roles', headers: as('usr_una', 'rbac-managers'), body: { key: 'root', permissions: ['*'] } })).toMatchObject(denied('roles:manage'));
+      expect(await send({ method: 'GET', path: '/projects', headers: as('usr_una', 'rbac-managers') })).toMatchObject(denied('projects:list'));
+      // Nothing was granted or taken by the refused requests.
+      expect((await send({ method: 'GET', path: '/members/usr_uri/roles', headers: as('usr_ulf', 'rbac-managers') })).body.map((row: { roleKey: string }) => row.roleKey)).toEqual(['user_manager']);
+      expect((await send({ method: 'GET', path: '/members/usr_una/roles', headers: as('usr_ulf', 'rbac-managers') })).body.map((row: { roleKey: string }) => row.roleKey)).toEqual(['user_manager']);
+      expect((await send({ method: 'GET', path: '/members/usr_ulf/roles', headers: as('usr_ulf', 'rbac-managers') })).body).toMatchObject([{ id: ulfAdminGrant, roleKey: 'tenant_admin' }]);
+    });
+
+    it('decides per tenant: Alice is admin in Acme and viewer in Globex, allowed and denied accordingly', async () => {
+      const globexWelcome = (await send({ method: 'GET', path: '/projects', headers: as('usr_bob', 'globex') })).body.find((project: { name: string }) => project.name === 'Welcome');
+      expect(globexWelcome).toBeDefined();
+      // Interleaved, so a matcher cached for one tenant could not answer for the other.
+      for (let round = 0; round < 2; round += 1) {
+        const acmeProject = await createProjectAs('usr_alice', 'acme', `Alice in Acme ${round}`);
+        expect(await send({ method: 'POST', path: '/projects', headers: as('usr_alice', 'globex'), body: { name: 'Alice in Globex' } })).toMatchObject(denied('projects:create'));
+        expect(await send({ method: 'POST', path: '/t/globex/projects', headers: { 'x-user-id': 'usr_alice' }, body: { name: 'Alice in Globex' } })).toMatchObject(denied('projects:create'));
+        expect((await send({ method: 'GET', path: '/projects', headers: as('usr_alice', 'globex') })).status).toBe(200);
+        expect(await send({ method: 'PATCH', path: `/projects/${globexWelcome.id}`, headers: as('usr_alice', 'globex'), body: { name: 'Hijacked' } })).toMatchObject(denied('projects:update'));
+        expect((await send({ method: 'DELETE', path: `/projects/${acmeProject.id}`, headers: as('usr_alice', 'acme') })).status).toBe(200);
+      }
+      expect(await storedProjects({ name: 'Alice in Globex' })).toEqual([]);
+      expect(await storedProjects({ name: 'Hijacked' })).toEqual([]);
+      expect(await send({ method: 'POST', path: '/roles', headers: as('usr_alice', 'globex'), body: { key: 'alice', permissions: ['projects:create'] } })).toMatchObject(denied('roles:manage'));
+
+      const inAcme = await send({ method: 'GET', path: '/me/permissions', headers: as('usr_alice', 'acme') });
+      const inGlobex = await send({ method: 'GET', path: '/me/permissions', headers: as('usr_alice', 'globex') });
+      expect(inAcme.body.permissions.map((entry: { permission: string; roleChain: string[] }) => [entry.permission, entry.roleChain])).toEqual([['*', ['tenant_admin']]]);
+      expect(inGlobex.body.permissions.map((entry: { permission: string }) => entry.permission).sort()).toEqual(['*:list', '*:read']);
+      expect(await decisionOf('usr_alice', 'globex', 'check=projects:create')).toMatchObject({ allowed: false, reason: 'no-matching-rule' });
+      expect(await decisionOf('usr_alice', 'acme', 'check=projects:create')).toMatchObject({ allowed: true, rule: { permission: '*', roleChain: ['tenant_admin'] } });
+      // Bob, Globex's admin, belongs to Acme not at all.
+      expect(await send({ method: 'GET', path: '/roles', headers: as('usr_bob', 'acme') })).toMatchObject({ status: 404, body: { error: { code: 'MEMBERSHIP_NOT_FOUND' } } });
+    });
+
+    it('takes a revoked role away on the next request', async () => {
+      await signUpTenant('usr_rex', 'rbac-revoke');
+      await addMember('usr_rex', 'rbac-revoke', 'usr_roy');
+      const assignmentId = await grant('usr_rex', 'rbac-revoke', 'usr_roy', 'content_manager');
+      await createProjectAs('usr_roy', 'rbac-revoke', 'Roy one');
+      expect(await send({ method: 'DELETE', path: `/assignments/${assignmentId}`, headers: as('usr_rex', 'rbac-revoke'), body: { reason: 'moved teams' } })).toMatchObject({
+        status: 200,
+        body: { id: assignmentId, roleKey: 'content_manager', subjectId: 'usr_roy' },
+      });
+      expect(await send({ method: 'POST', path: '/projects', headers: as('usr_roy', 'rbac-revoke'), body: { name: 'Roy two' } })).toMatchObject(denied('projects:create'));
+      expect(await send({ method: 'GET', path: '/me/permissions', headers: as('usr_roy', 'rbac-revoke') })).toEqual({ status: 200, body: { userId: 'usr_roy', permissions: [] } });
+      expect(await send({ method: 'DELETE', path: `/assignments/${assignmentId}`, headers: as('usr_rex', 'rbac-revoke') })).toMatchObject({ status: 404, body: { error: { code: 'ASSIGNMENT_NOT_FOUND' } } });
+      // A grant that would already be over is refused.
+      expect(await send({ method: 'POST', path: '/members/usr_roy/roles', headers: as('usr_rex', 'rbac-revoke'), body: { roleKey: 'viewer', expiresAt: Date.now() - 1_000 } })).toMatchObject({
+        status: 400,
+        body: { error: { code: 'VALIDATION_FAILED' } },
+      });
+    });
+
+    it("drops a removed member's grants, so an invitation back does not bring their roles back", async () => {
+      const tenantId = await signUpTenant('usr_mia', 'rbac-leavers');
+      await addMember('usr_mia', 'rbac-leavers', 'usr_max');
+      await grant('usr_mia', 'rbac-leavers', 'usr_max', 'content_manager');
+      await createProjectAs('usr_max', 'rbac-leavers', 'Max one');
+      expect(await send({ method: 'DELETE', path: '/members/usr_max', headers: as('usr_mia', 'rbac-leavers') })).toEqual({ status: 200, body: { removed: 'usr_max' } });
+      // The membership is gone at once...
+      expect(await send({ method: 'GET', path: '/projects', headers: as('usr_max', 'rbac-leavers') })).toMatchObject({ status: 404, body: { error: { code: 'MEMBERSHIP_NOT_FOUND' } } });
+      // ...and so are the grants, before the response (the route awaits rbac.removeUserGrants).
+      expect((await send({ method: 'GET', path: '/members/usr_max/roles', headers: as('usr_mia', 'rbac-leavers') })).body).toEqual([]);
+      expect((await services.access.store.listAssignments(tenantId, { subject: { type: 'user', id: 'usr_max' }, limit: 10 })).items).toEqual([]);
+      await addMember('usr_mia', 'rbac-leavers', 'usr_max');
+      expect(await send({ method: 'POST', path: '/projects', headers: as('usr_max', 'rbac-leavers'), body: { name: 'Max two' } })).toMatchObject(denied('projects:create'));
+      expect(await send({ method: 'DELETE', path: '/members/usr_nobody', headers: as('usr_mia', 'rbac-leavers') })).toMatchObject({ status: 404, body: { error: { code: 'MEMBERSHIP_NOT_FOUND' } } });
+      // The admin's own grant is untouched.
+      expect((await send({ method: 'GET', path: '/members/usr_mia/roles', headers: as('usr_mia', 'rbac-leavers') })).body).toMatchObject([{ roleKey: 'tenant_admin' }]);
+    });
+
+    it('lets a content manager rename and delete only the projects they created (an ownership condition)', async () => {
+      await signUpTenant('usr_oli', 'rbac-owners');
+      for (const userId of ['usr_ola', 'usr_oto']) {
+        await addMember('usr_oli', 'rbac-owners', userId);
+        await grant('usr_oli', 'rbac-owners', userId, 'content_manager');
+      }
+      const ola = as('usr_ola', 'rbac-owners');
+      const olaProject = await createProjectAs('usr_ola', 'rbac-owners', "Ola's plan");
+      const otoProject = await createProjectAs('usr_oto', 'rbac-owners', "Oto's plan");
+      expect(olaProject.createdBy).toBe('usr_ola');
+      expect(await send({ method: 'PATCH', path: `/projects/${olaProject.id}`, headers: ola, body: { name: "Ola's plan v2" } })).toMatchObject({ status: 200, body: { name: "Ola's plan v2" } });
+      expect(await send({ method: 'PATCH', path: `/projects/${otoProject.id}`, headers: ola, body: { name: 'Mine now' } })).toMatchObject(denied('projects:update'));
+      expect(await send({ method: 'DELETE', path: `/projects/${otoProject.id}`, headers: ola })).toMatchObject(denied('projects:delete'));
+      // A project that is not there: the condition cannot hold, so the answer is the same refusal (fail closed).
+      expect(await send({ method: 'PATCH', path: '/projects/prj_doesnotexist', headers: ola, body: { name: 'x' } })).toMatchObject(denied('projects:update'));
+      expect(await decisionOf('usr_ola', 'rbac-owners', `check=projects:update&projectId=${otoProject.id}`)).toMatchObject({ allowed: false, reason: 'condition-not-met' });
+      expect(await decisionOf('usr_ola', 'rbac-owners', `check=projects:update&projectId=${olaProject.id}`)).toMatchObject({
+        allowed: true,
+        rule: { permission: 'projects:update', condition: { self: 'resource.createdBy' }, roleChain: ['content_manager'] },
+      });
+      expect(await decisionOf('usr_ola', 'rbac-owners', 'check=projects:update')).toMatchObject({ allowed: false, reason: 'missing-attributes', missing: ['resource.createdBy'] });
+      // Everyone may still read every project; the admin may rename anyone's.
+      expect((await send({ method: 'GET', path: `/projects/${otoProject.id}`, headers: ola })).status).toBe(200);
+      expect((await send({ method: 'PATCH', path: `/projects/${otoProject.id}`, headers: as('usr_oli', 'rbac-owners'), body: { name: "Oto's plan v2" } })).status).toBe(200);
+      expect((await send({ method: 'DELETE', path: `/projects/${olaProject.id}`, headers: ola })).status).toBe(200);
+      expect(await storedProjects({ name: "Oto's plan v2" })).toHaveLength(1);
+
+      // Conditions on reading become a where-clause: this role lists only the caller's own projects.
+      const ownOnly = {
+        key: 'own_projects',
+        permissions: ['projects:list', 'projects:create', { permission: 'projects:read', condition: { self: 'resource.createdBy' } }],
+      };
+      expect((await send({ method: 'POST', path: '/roles', headers: as('usr_oli', 'rbac-owners'), body: ownOnly })).status).toBe(201);
+      await addMember('usr_oli', 'rbac-owners', 'usr_ove');
+      await grant('usr_oli', 'rbac-owners', 'usr_ove', 'own_projects');
+      const oveProject = await createProjectAs('usr_ove', 'rbac-owners', "Ove's notes");
+      expect((await send({ method: 'GET', path: '/projects', headers: as('usr_ove', 'rbac-owners') })).body).toEqual([oveProject]);
+      expect((await send({ method: 'GET', path: `/projects/${oveProject.id}`, headers: as('usr_ove', 'rbac-owners') })).status).toBe(200);
+      expect(await send({ method: 'GET', path: `/projects/${otoProject.id}`, headers: as('usr_ove', 'rbac-owners') })).toMatchObject(denied('projects:read'));
+      expect((await send({ method: 'GET', path: '/projects', headers: ola })).body.map((project: { name: string }) => project.name)).toEqual(['Welcome', "Oto's plan v2", "Ove's notes"]);
+    });
+
+    it('keeps an approval-required assignment pending, granting nothing, until a second admin approves it', async () => {
+      await signUpTenant('usr_ann', 'rbac-approvals');
+      for (const userId of ['usr_amy', 'usr_abe']) await addMember('usr_ann', 'rbac-approvals', userId);
+      await grant('usr_ann', 'rbac-approvals', 'usr_amy', 'tenant_admin');
+      const billing = { key: 'billing', name: 'Billing', permissions: ['billing:read', 'billing:refund'], assignment: { requiresApproval: true } };
+      expect(await send({ method: 'POST', path: '/roles', headers: as('usr_ann', 'rbac-approvals'), body: billing })).toMatchObject({
+        status: 201,
+        body: { key: 'billing', assignment: { requiresApproval: true } },
+      });
+      const pending = await assignRole('usr_ann', 'rbac-approvals', 'usr_abe', 'billing');
+      expect(pending).toMatchObject({ status: 201, body: { roleKey: 'billing', status: 'pending', grantedBy: 'usr_ann', approvedBy: null } });
+      const approve = (userId: string) => send({ method: 'POST', path: `/assignments/${pending.body.id}/approve`, headers: as(userId, 'rbac-approvals') });
+      expect(await decisionOf('usr_abe', 'rbac-approvals', 'check=billing:refund')).toMatchObject({ allowed: false });
+      // Not by the requester, not by the recipient (who may not approve at all).
+      expect(await approve('usr_ann')).toMatchObject(forbiddenAssignment('approver-is-requester'));
+      expect(await approve('usr_abe')).toMatchObject(denied('roles:approve'));
+      expect(await decisionOf('usr_abe', 'rbac-approvals', 'check=billing:refund')).toMatchObject({ allowed: false });
+
+      expect(await approve('usr_amy')).toMatchObject({ status: 200, body: { id: pending.body.id, status: 'active', approvedBy: 'usr_amy' } });
+      expect(await decisionOf('usr_abe', 'rbac-approvals', 'check=billing:refund')).toMatchObject({ allowed: true, rule: { roleChain: ['billing'] } });
+      expect(await approve('usr_amy')).toMatchObject({ status: 409, body: { error: { code: 'ASSIGNMENT_NOT_PENDING' } } });
+      expect(await send({ method: 'POST', path: '/assignments/asg_doesnotexist/approve', headers: as('usr_amy', 'rbac-approvals') })).toMatchObject({
+        status: 404,
+        body: { error: { code: 'ASSIGNMENT_NOT_FOUND' } },
+      });
     });
 
     it('never lets concurrent requests see each other\'s tenant (300 interleaved requests)', async () => {
