@@ -4,6 +4,7 @@ import { parseOrThrow } from '../rules/parse-or-throw.js';
 import { attributePathProblem } from './attribute-path.js';
 import type { Condition, ConditionOperator } from './condition.js';
 import { isForbiddenKey } from './forbidden-keys.js';
+import { isIsoInstant } from './time-window.js';
 
 const OPERATORS = ['eq', 'ne', 'in', 'nin', 'lt', 'lte', 'gt', 'gte', 'contains', 'exists'] as const satisfies readonly ConditionOperator[];
 const NODE_KEYS = ['field', 'self', 'timeWindow', 'all', 'any', 'not'] as const;
@@ -56,7 +57,7 @@ const timeWindowBodySchema = z
     }
     for (const key of ['notBefore', 'notAfter'] as const) {
       const value = window[key];
-      if (value !== undefined && !Number.isFinite(Date.parse(value))) {
+      if (value !== undefined && !isIsoInstant(value)) {
         ctx.addIssue({ code: 'custom', message: 'is not a valid date', path: [key] });
       }
     }

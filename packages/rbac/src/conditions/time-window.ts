@@ -3,16 +3,45 @@ import type { TimeWindowCondition } from './condition.js';
 
 const WEEKDAYS: Readonly<Record<string, number>> = Object.freeze({ Sun: 0, Mon: 1, Tue: 2, Wed: 3, Thu: 4, Fri: 5, Sat: 6 });
 const CLOCK_TIME = /^(?:[01]\d|2[0-3]):[0-5]\d$/;
+const ISO_INSTANT = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2})(?:\.\d{1,9})?)?(?:Z|[+-](\d{2}):(\d{2}))$/;
+const WINDOW_KEYS: ReadonlySet<string> = new Set(['notBefore', 'notAfter', 'daysOfWeek', 'fromTime', 'toTime', 'timeZone']);
 
-function minutesOf(value: string): number {
-  if (!CLOCK_TIME.test(value)) throw new RbacError('CONDITION_INVALID', `Invalid time window: "${value}" is not HH:MM`);
+function invalidWindow(message: string): never {
+  throw new RbacError('CONDITION_INVALID', `Invalid time window: ${message}`);
+}
+
+function minutesOf(value: unknown, key: string): number {
+  if (typeof value !== 'string' || !CLOCK_TIME.test(value)) invalidWindow(`${key} is not HH:MM`);
   return Number(value.slice(0, 2)) * 60 + Number(value.slice(3, 5));
 }
 
-function instantOf(value: string, key: string): number {
-  const ms = Date.parse(value);
-  if (!Number.isFinite(ms)) throw new RbacError('CONDITION_INVALID', `Invalid time window: ${key} is not a valid instant`);
-  return ms;
+/**
+ * Whether `value` is an ISO-8601 instant with an offset whose calendar fields are real:
+ * `Date.parse` silently rolls `2026-02-30` over to March 2 and `T24:00` to the next day, which
+ * would move a window's bound without anyone noticing.
+ *
+ * @example
+ * ```ts
+ * isIsoInstant('2026-01-01T00:00:00Z'); // true
+ * isIsoInstant('2026-02-30T00:00:00Z'); // false
+ * ```
+ */
+export function isIsoInstant(value: unknown): value is string {
+  if (typeof value !== 'string') return false;
+  const match = ISO_INSTANT.exec(value);
+  if (match === null) return false;
+  const [, year, month, day, hour, minute, second, offsetHour, offsetMinute] = match.map(Number) as number[];
+  const lastDay = new Date(Date.UTC(year as number, month as number, 0)).getUTCDate();
+  const fieldsValid =
+    (month as number) >= 1 && (month as number) <= 12 && (day as number) >= 1 && (day as number) <= lastDay &&
+    (hour as number) <= 23 && (minute as number) <= 59 && (match[6] === undefined || (second as number) <= 59) &&
+    (match[7] === undefined || ((offsetHour as number) <= 23 && (offsetMinute as number) <= 59));
+  return fieldsValid && Number.isFinite(Date.parse(value));
+}
+
+function instantOf(value: unknown, key: string): number {
+  if (!isIsoInstant(value)) invalidWindow(`${key} is not a valid ISO-8601 instant`);
+  return Date.parse(value);
 }
 
 /**
@@ -30,20 +59,38 @@ function instantOf(value: string, key: string): number {
  * ```
  */
 export function compileTimeWindow(window: TimeWindowCondition['timeWindow']): (now: number) => boolean {
-  if (typeof window !== 'object' || window === null) throw new RbacError('CONDITION_INVALID', 'Invalid time window: must be an object');
+  // Stored windows reach here without the schema, and a malformed deny window that silently
+  // never matched would drop the deny: refuse anything the schema would refuse.
+  if (typeof window !== 'object' || window === null || Array.isArray(window)) invalidWindow('must be an object');
+  const keys = Object.keys(window);
+  const unknownKey = keys.find((key) => !WINDOW_KEYS.has(key));
+  if (unknownKey !== undefined) invalidWindow(`unknown key "${unknownKey.slice(0, 40)}"`);
+  if (!keys.some((key) => key !== 'timeZone' && (window as Record<string, unknown>)[key] !== undefined)) {
+    invalidWindow('needs at least one of notBefore, notAfter, daysOfWeek, fromTime/toTime');
+  }
   const notBefore = window.notBefore === undefined ? -Infinity : instantOf(window.notBefore, 'notBefore');
   const notAfter = window.notAfter === undefined ? Infinity : instantOf(window.notAfter, 'notAfter');
-  const days = window.daysOfWeek === undefined ? null : new Set(window.daysOfWeek);
-  const from = window.fromTime === undefined ? null : minutesOf(window.fromTime);
-  const to = window.toTime === undefined ? null : minutesOf(window.toTime);
-  if ((from === null) !== (to === null)) throw new RbacError('CONDITION_INVALID', 'Invalid time window: fromTime and toTime go together');
-  const timeZone = window.timeZone ?? 'UTC';
+  if (notBefore > notAfter) invalidWindow('notBefore is after notAfter');
+  let days: Set<number> | null = null;
+  if (window.daysOfWeek !== undefined) {
+    const list: unknown = window.daysOfWeek;
+    if (!Array.isArray(list) || list.length === 0 || !list.every((day) => Number.isInteger(day) && day >= 0 && day <= 6)) {
+      invalidWindow('daysOfWeek must list days 0 (Sunday) to 6');
+    }
+    days = new Set(list as number[]);
+  }
+  const from = window.fromTime === undefined ? null : minutesOf(window.fromTime, 'fromTime');
+  const to = window.toTime === undefined ? null : minutesOf(window.toTime, 'toTime');
+  if ((from === null) !== (to === null)) invalidWindow('fromTime and toTime go together');
+  if (from !== null && from === to) invalidWindow('fromTime and toTime must differ');
+  const timeZone: unknown = window.timeZone ?? 'UTC';
+  if (typeof timeZone !== 'string') invalidWindow('timeZone must be an IANA time zone name');
   let format: Intl.DateTimeFormat | null = null;
-  if ((days !== null || from !== null) && timeZone !== 'UTC') {
+  if (timeZone !== 'UTC') {
     try {
       format = new Intl.DateTimeFormat('en-US', { timeZone, weekday: 'short', hour: '2-digit', minute: '2-digit', hourCycle: 'h23' });
     } catch (err) {
-      throw new RbacError('CONDITION_INVALID', `Invalid time window: unknown time zone "${String(timeZone).slice(0, 64)}"`, { cause: err });
+      throw new RbacError('CONDITION_INVALID', `Invalid time window: unknown time zone "${timeZone.slice(0, 64)}"`, { cause: err });
     }
   }
   const localParts = (now: number): { day: number; minutes: number } => {
