@@ -5,12 +5,15 @@ import { createAssignmentService, type AssignmentService } from './assignments/a
 import type { PermissionChecker } from './authorizer/authorizer-contract.js';
 import { createCachedAuthorizer } from './authorizer/cached-authorizer.js';
 import { hasMethods } from './authorizer/input-validation.js';
-import type { RbacServiceContext } from './authorizer/rbac-service-context.js';
+import { systemEventActor, type RbacServiceContext } from './authorizer/rbac-service-context.js';
 import { assertRbacTenantId, resolveTenantId } from './authorizer/tenant-target.js';
+import { RbacError } from './errors.js';
 import { createRbacEventBus, type RbacEventBus } from './events/rbac-events.js';
 import { createGroupService, type GroupService } from './groups/group-service.js';
 import type { InvalidationChannel } from './invalidation/invalidation-channel.js';
 import { listenToMembershipEvents, removeUserGrants, tenantDataCleanupStep } from './memberships/membership-grant-cleanup.js';
+import type { Policy, PolicyDefinition } from './policy/policy-definition.js';
+import { syncPolicy, type PolicySyncReport, type SyncPolicyOptions } from './policy/sync-policy.js';
 import { seedDefaultRoles, type SeedDefaultRolesOptions } from './roles/default-system-roles.js';
 import { syncGlobalRoles, type GlobalRoleSyncReport, type RoleSyncReport } from './roles/global-role-sync.js';
 import { createRoleService, type RoleService } from './roles/role-service.js';
@@ -81,6 +84,21 @@ export interface RbacOptions {
 }
 
 /**
+ * Options of `rbac.syncPolicy`: those of {@link syncPolicy} without `clock` and `invalidation`
+ * (the rbac's own are used), plus the `reason` the `policy.synced` event carries — a sync has
+ * no actor, like the other `...AsSystem` operations.
+ *
+ * @example
+ * ```ts
+ * const options: RbacSyncPolicyOptions = { tenantId: 'tnt_1', prune: true, reason: 'deploy 2026-01-01' };
+ * ```
+ */
+export interface RbacSyncPolicyOptions extends Omit<SyncPolicyOptions, 'clock' | 'invalidation'> {
+  /** 1-500 characters. */
+  readonly reason: string;
+}
+
+/**
  * Roles, groups, assignments and cached permission checks for a multi-tenant app.
  *
  * @example
@@ -100,13 +118,23 @@ export interface Rbac extends PermissionChecker {
   seedDefaultRoles(tenantId: string, options?: SeedDefaultRolesOptions): Promise<RoleSyncReport>;
   /** Copies the global roles into tenants (idempotent; customized copies are never overwritten). */
   syncGlobalRoles(options: { readonly tenantIds: readonly string[] }): Promise<GlobalRoleSyncReport>;
+  /**
+   * {@link syncPolicy} through this rbac: with its store and clock; when the sync changed
+   * something, the tenant's cached matchers are dropped here and, through the invalidation
+   * channel, everywhere; and every sync that is not a `dryRun` announces `policy.synced` with
+   * its report and reason. An explicit `tenantId` must match the tenant in scope, as for every
+   * rbac call (`null`: the global roles).
+   * @throws as {@link syncPolicy}, `VALIDATION_FAILED` (no reason), `TENANT_SCOPE_CONFLICT`
+   */
+  syncPolicy(policy: Policy | PolicyDefinition, options: RbacSyncPolicyOptions): Promise<PolicySyncReport>;
   /** Drops grants on `membership.removed` and all data on `tenant.purged`. @returns an unsubscribe function */
   listenToMembershipEvents(bus: TenantEventBus): () => void;
   /**
    * Deletes a user's direct assignments and group memberships in a tenant, awaited — for an app
    * that removes a member and wants the grants gone before it answers (the event listener above
    * runs in the background).
-   * @throws `TENANT_IDENTIFIER_INVALID`, `VALIDATION_FAILED`, `STORE_UNAVAILABLE`
+   * `tenantId` is required and, inside a tenant scope, must be that tenant (as for every rbac call).
+   * @throws `TENANT_IDENTIFIER_INVALID`, `TENANT_SCOPE_CONFLICT`, `VALIDATION_FAILED`, `STORE_UNAVAILABLE`
    */
   removeUserGrants(tenantId: string, userId: string): Promise<{ readonly assignments: number; readonly groupMemberships: number }>;
   /** An onboarding step (`seed-defaults` phase) seeding the default roles; its compensation deletes the tenant's rbac data. */
@@ -242,8 +270,31 @@ export function createRbac(options: RbacOptions): Rbac {
     seedDefaultRoles: (tenantId, seedOptions) => seedDefaultRoles(context, tenantId, seedOptions),
     syncGlobalRoles: async (syncOptions) => syncGlobalRoles(context, syncOptions?.tenantIds),
     listenToMembershipEvents: (bus) => listenToMembershipEvents(context, bus),
+    async syncPolicy(policy, syncOptions) {
+      if (typeof syncOptions !== 'object' || syncOptions === null) {
+        throw new RbacError('CONFIGURATION_INVALID', 'rbac.syncPolicy: options must name the tenant and give a reason');
+      }
+      const { reason, ...rest } = syncOptions;
+      const actor = systemEventActor({ reason });
+      const forbidden = ['clock', 'invalidation'].find((key) => key in rest);
+      if (forbidden !== undefined) {
+        throw new RbacError('CONFIGURATION_INVALID', `rbac.syncPolicy: "${forbidden}" is the rbac's own; pass it to createRbac`);
+      }
+      // A sync names its target rather than falling back to the tenant in scope (null: the global roles).
+      if (rest.tenantId === undefined) {
+        throw new RbacError('CONFIGURATION_INVALID', 'rbac.syncPolicy: options must name the tenant ({ tenantId }, null for the global roles)');
+      }
+      const tenantId = rest.tenantId === null ? null : resolveTenantId(rest.tenantId);
+      const syncReport = await syncPolicy(store, policy, { ...rest, tenantId, clock });
+      if (syncReport.dryRun) return syncReport;
+      if (syncReport.created.length + syncReport.updated.length + syncReport.pruned.length > 0) await afterChange(tenantId);
+      events.emit('policy.synced', { tenantId, report: syncReport, actor });
+      return syncReport;
+    },
     removeUserGrants: async (tenantId, userId) => {
+      // Required even in a scope (a typo must not fall back to it), and the scope's tenant if in one.
       assertRbacTenantId(tenantId);
+      resolveTenantId(tenantId);
       parseOrThrow(userIdSchema, userId, 'VALIDATION_FAILED', 'user id');
       return removeUserGrants(context, tenantId, userId);
     },

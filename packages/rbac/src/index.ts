@@ -109,3 +109,4 @@ export type { RoleSyncReport, GlobalRoleSyncReport } from './roles/global-role-s
 export type { GroupService, CreateGroupInput } from './groups/group-service.js';
 export type { AssignmentService, AssignRoleInput, RevokeAssignmentOptions } from './assignments/assignment-service.js';
 export { managementPermissions } from './assignments/assignment-policy.js';
+export type { RbacSyncPolicyOptions } from './create-rbac.js';

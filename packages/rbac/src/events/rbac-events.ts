@@ -1,5 +1,6 @@
 import type { RoleAssignment, AssignmentSubject } from '../assignments/role-assignment.js';
 import type { Group, GroupMember } from '../groups/group.js';
+import type { PolicySyncReport } from '../policy/sync-policy.js';
 import type { Role } from '../roles/role.js';
 import type { RbacErrorCode } from '../errors.js';
 
@@ -53,6 +54,8 @@ export interface RbacEventMap {
   'user_grants.removed': { tenantId: string; userId: string; assignments: number; groupMemberships: number };
   /** Every role, group and assignment of a tenant was deleted (offboarding or purge). */
   'tenant_data.deleted': { tenantId: string };
+  /** `rbac.syncPolicy` brought a tenant's roles (`tenantId: null`: the global roles) to a policy; `report` says what changed. Not emitted for a dry run. */
+  'policy.synced': { tenantId: string | null; report: PolicySyncReport; actor: RbacEventActor };
 }
 
 /**

@@ -2,7 +2,7 @@ import { createId } from '@tenantkit/core';
 import { userIdSchema } from '@tenantkit/tenant-context';
 import { z } from 'zod';
 import { effectiveRoleRules, grantRefusal, managementPermissions, requireActorPermission } from '../assignments/assignment-policy.js';
-import type { AssignmentSubject } from '../assignments/role-assignment.js';
+import type { AssignmentSubject, RoleAssignment } from '../assignments/role-assignment.js';
 import { checkPrincipal, grantingUserId } from '../authorizer/principal-identity.js';
 import { principalEventActor, type RbacServiceContext, type TenantOption } from '../authorizer/rbac-service-context.js';
 import { resolveTenantId } from '../authorizer/tenant-target.js';
@@ -44,7 +44,11 @@ const createInputSchema = z.strictObject({ name: groupNameSchema, parentId: grou
  * hands out roles, adding a member (or moving a group under a new parent) is held to the
  * assignment policy for every role it newly grants: the actor must hold the role's rules,
  * restricted roles need `roles:assign-restricted`, and adding oneself needs every such role to
- * be `selfAssignable` (`ASSIGNMENT_FORBIDDEN` otherwise).
+ * be `selfAssignable` (`ASSIGNMENT_FORBIDDEN` otherwise). Taking roles away is held to the rule
+ * of revoking them: removing a member, deleting a group or moving one away from an ancestor is
+ * refused (`ASSIGNMENT_FORBIDDEN`, announced as `assignment.denied`) when a user would lose a
+ * role — assigned to the group or to an ancestor they reach no other way — that the actor could
+ * not revoke (a user manager cannot strip a tenant admin by emptying the admins' group).
  *
  * @example
  * ```ts
@@ -63,20 +67,27 @@ export interface GroupService {
   rename(actor: RbacPrincipal, groupId: string, name: string, options?: TenantOption): Promise<Group>;
   /**
    * Moves a group (with its subtree) under `newParentId` (`null`: to the root).
+   * Its members gain the new ancestors' roles and lose the old ones' (held to assigning and
+   * revoking them).
    * @throws `GROUP_NOT_FOUND`, `GROUP_HIERARCHY_INVALID` (under itself or a descendant, or too deep), `ASSIGNMENT_FORBIDDEN`
    */
   move(actor: RbacPrincipal, groupId: string, newParentId: string | null, options?: TenantOption): Promise<Group>;
-  /** Deletes a childless group with its memberships and assignments. @throws `GROUP_NOT_FOUND`, `GROUP_HIERARCHY_INVALID` (it has children) */
+  /**
+   * Deletes a childless group with its memberships and assignments.
+   * @throws `GROUP_NOT_FOUND`, `GROUP_HIERARCHY_INVALID` (it has children), `ASSIGNMENT_FORBIDDEN` (a role the actor could not revoke would go)
+   */
   delete(actor: RbacPrincipal, groupId: string, options?: TenantOption): Promise<Group>;
   /** @returns `false` when the user already is a direct member. @throws `GROUP_NOT_FOUND`, `ASSIGNMENT_FORBIDDEN` */
   addMember(actor: RbacPrincipal, groupId: string, userId: string, options?: TenantOption): Promise<boolean>;
-  /** @returns whether the membership existed. */
+  /** @returns whether the membership existed. @throws `ASSIGNMENT_FORBIDDEN` (the member would lose a role the actor could not revoke) */
   removeMember(actor: RbacPrincipal, groupId: string, userId: string, options?: TenantOption): Promise<boolean>;
   /** Direct members, by user id. @throws `GROUP_NOT_FOUND` */
   listMembers(actor: RbacPrincipal, groupId: string, options?: TenantOption): Promise<GroupMember[]>;
   /** The groups a user is a direct member of, by path. */
   listUserGroups(actor: RbacPrincipal, userId: string, options?: TenantOption): Promise<Group[]>;
 }
+
+type GrantRefusal = NonNullable<ReturnType<typeof grantRefusal>>;
 
 function depthOf(path: string): number {
   return path.split('/').filter((id) => id.length > 0).length;
@@ -151,6 +162,75 @@ export function createGroupService(context: RbacServiceContext): GroupService {
     }
   }
 
+  /**
+   * The unexpired assignments (active or pending) of `groupIds` whose roles the actor could not
+   * revoke directly: taking a role away through a group is held to the rule of revoking it.
+   */
+  async function refusedGroupAssignments(
+    tenantId: string,
+    permissions: CompiledPermissions,
+    groupIds: readonly string[],
+  ): Promise<Array<{ readonly assignment: RoleAssignment; readonly refusal: GrantRefusal }>> {
+    if (groupIds.length === 0) return [];
+    const now = clock.now();
+    const assignments = (await store.listAssignmentsForSubjects(tenantId, groupIds.map((id) => ({ type: 'group' as const, id })))).filter(
+      (assignment) => assignment.expiresAt === null || assignment.expiresAt > now,
+    );
+    if (assignments.length === 0) return [];
+    const roles = new Map((await store.listRoles(tenantId)).map((role) => [role.key, role]));
+    const refused: Array<{ readonly assignment: RoleAssignment; readonly refusal: GrantRefusal }> = [];
+    for (const assignment of assignments) {
+      const role = roles.get(assignment.roleKey);
+      if (role === undefined) continue;
+      // As for a revoke, whether the loser is the actor does not matter.
+      const refusal = grantRefusal(permissions, role, effectiveRoleRules(roles, role.key), { toSelf: false });
+      if (refusal !== null) refused.push({ assignment, refusal });
+    }
+    return refused;
+  }
+
+  /** Announces and throws the refusal of a change that would take `entry`'s role from `subject`. */
+  function denyTaking(
+    tenantId: string,
+    principal: RbacPrincipal,
+    subject: AssignmentSubject,
+    entry: { readonly assignment: RoleAssignment; readonly refusal: GrantRefusal },
+  ): never {
+    const { assignment, refusal } = entry;
+    const details = { ...refusal.details, via: { type: 'group', groupId: assignment.subjectId } };
+    events.emit('assignment.denied', {
+      tenantId,
+      actor: principalEventActor(principal),
+      roleKey: assignment.roleKey,
+      subject,
+      assignmentId: assignment.id,
+      code: 'ASSIGNMENT_FORBIDDEN',
+      details,
+    });
+    throw new RbacError('ASSIGNMENT_FORBIDDEN', `${refusal.message}; the change would take it away (through group ${assignment.subjectId})`, {
+      details,
+    });
+  }
+
+  /**
+   * The first refused entry some user loses: a user loses a group's roles when, of the groups
+   * they are in after the change (`groupsAfter`, ids of every ancestor included), none is or is
+   * below that group any more.
+   */
+  async function firstLoss(
+    tenantId: string,
+    refused: ReadonlyArray<{ readonly assignment: RoleAssignment; readonly refusal: GrantRefusal }>,
+    userIds: Iterable<string>,
+    groupsAfter: (groups: readonly Group[]) => readonly Group[],
+  ): Promise<{ readonly userId: string; readonly entry: (typeof refused)[number] } | null> {
+    for (const userId of userIds) {
+      const reached = new Set(groupsAfter(await store.listUserGroups(tenantId, userId)).flatMap((group) => ancestorIds(group.path)));
+      const entry = refused.find((candidate) => !reached.has(candidate.assignment.subjectId));
+      if (entry !== undefined) return { userId, entry };
+    }
+    return null;
+  }
+
   return {
     async create(actor, input, options) {
       const { tenantId, principal } = await authorize(actor, options?.tenantId, managementPermissions.manageGroups);
@@ -217,6 +297,21 @@ export function createGroupService(context: RbacServiceContext): GroupService {
       const toSelf =
         actorUser !== null && (await store.listUserGroups(tenantId, actorUser)).some((group) => group.path.startsWith(previous.path));
       await guardGrantedRoles(tenantId, principal, permissions, gained, { toSelf, subject: { type: 'group', id } });
+      // ...and lose those of the old ancestors that are not ancestors any more, unless they still
+      // reach them through another membership.
+      const newAncestors = new Set(parent === null ? [] : ancestorIds(parent.path));
+      const lost = ancestorIds(previous.path).filter((ancestor) => ancestor !== id && !newAncestors.has(ancestor));
+      const refusedLosses = await refusedGroupAssignments(tenantId, permissions, lost);
+      if (refusedLosses.length > 0) {
+        const members = new Set<string>();
+        for (const group of subtree) for (const member of await store.listGroupMembers(tenantId, group.id)) members.add(member.userId);
+        const oldPrefix = previous.path.slice(0, previous.path.length - id.length - 1);
+        const newPrefix = parent?.path ?? '/';
+        const loss = await firstLoss(tenantId, refusedLosses, members, (groups) =>
+          groups.map((group) => (group.path.startsWith(previous.path) ? { ...group, path: newPrefix + group.path.slice(oldPrefix.length) } : group)),
+        );
+        if (loss !== null) denyTaking(tenantId, principal, { type: 'user', id: loss.userId }, loss.entry);
+      }
 
       const outcome = await store.moveGroup(tenantId, id, parentId, clock.now());
       if (outcome === 'not-found') throw new RbacError('GROUP_NOT_FOUND', 'No such group', { details: { groupId: id } });
@@ -234,9 +329,19 @@ export function createGroupService(context: RbacServiceContext): GroupService {
     },
 
     async delete(actor, groupId, options) {
-      const { tenantId, principal } = await authorize(actor, options?.tenantId, managementPermissions.manageGroups);
+      const { tenantId, principal, permissions } = await authorize(actor, options?.tenantId, managementPermissions.manageGroups);
       const id = checkGroupId(groupId);
       const group = await requireGroup(tenantId, id);
+      // Deleting the group deletes its assignments (a revoke) and its memberships: each member
+      // loses the group's roles and those of ancestors they reach no other way.
+      const refused = await refusedGroupAssignments(tenantId, permissions, ancestorIds(group.path));
+      const own = refused.find((entry) => entry.assignment.subjectId === id);
+      if (own !== undefined) denyTaking(tenantId, principal, { type: 'group', id }, own);
+      if (refused.length > 0) {
+        const members = (await store.listGroupMembers(tenantId, id)).map((member) => member.userId);
+        const loss = await firstLoss(tenantId, refused, members, (groups) => groups.filter((candidate) => candidate.id !== id));
+        if (loss !== null) denyTaking(tenantId, principal, { type: 'user', id: loss.userId }, loss.entry);
+      }
       const outcome = await store.deleteGroup(tenantId, id);
       if (outcome === 'not-found') throw new RbacError('GROUP_NOT_FOUND', 'No such group', { details: { groupId: id } });
       if (outcome === 'has-children') {
@@ -265,9 +370,19 @@ export function createGroupService(context: RbacServiceContext): GroupService {
     },
 
     async removeMember(actor, groupId, userId, options) {
-      const { tenantId, principal } = await authorize(actor, options?.tenantId, managementPermissions.manageGroups);
+      const { tenantId, principal, permissions } = await authorize(actor, options?.tenantId, managementPermissions.manageGroups);
       const id = checkGroupId(groupId);
       const user = checkUserId(userId);
+      // The member loses the roles of the group and of its ancestors they reach no other way.
+      // (Someone who is not a member loses nothing, and the removal below reports false.)
+      const userGroups = await store.listUserGroups(tenantId, user);
+      const group = userGroups.find((candidate) => candidate.id === id);
+      if (group !== undefined) {
+        const reached = new Set(userGroups.filter((candidate) => candidate.id !== id).flatMap((candidate) => ancestorIds(candidate.path)));
+        const lost = ancestorIds(group.path).filter((ancestor) => !reached.has(ancestor));
+        const [refused] = await refusedGroupAssignments(tenantId, permissions, lost);
+        if (refused !== undefined) denyTaking(tenantId, principal, { type: 'user', id: user }, refused);
+      }
       if (!(await store.removeGroupMember(tenantId, id, user))) return false;
       await context.afterChange(tenantId);
       events.emit('group.member_removed', { tenantId, groupId: id, userId: user, actor: principalEventActor(principal) });

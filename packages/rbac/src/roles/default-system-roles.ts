@@ -25,9 +25,22 @@ export type DefaultSystemRoleKey = 'tenant_admin' | 'user_manager' | 'content_ma
  * - `content_manager`: `content:*`;
  * - `viewer`: every `read` and `list` action.
  *
+ * Nobody hands out (or takes away) a permission they lack, so as seeded a `user_manager` can
+ * assign and revoke only `user_manager` itself: it holds neither `*:read` / `*:list` (`viewer`)
+ * nor `content:*` (`content_manager`), and certainly not `*` (`tenant_admin`). That is on
+ * purpose — a manager who may give out `viewer` must be able to read everything themselves.
+ * Seed an override that says so (see the second example); the same goes for `content:*`.
+ *
  * @example
  * ```ts
  * defaultSystemRoles.map((role) => role.key); // ['tenant_admin', 'user_manager', 'content_manager', 'viewer']
+ * ```
+ * @example
+ * A user manager who may also hand out `viewer`:
+ * ```ts
+ * await rbac.seedDefaultRoles('tnt_1', {
+ *   overrides: { user_manager: { permissions: ['members:*', 'roles:read', 'roles:assign', 'groups:*', '*:read', '*:list'] } },
+ * });
  * ```
  */
 export const defaultSystemRoles: readonly RoleDefinition[] = Object.freeze([

@@ -113,4 +113,100 @@ describe('group service', () => {
     expect(await fixture.rbac.groups.addMember(userManager, backend.id, 'usr_friend', inT1)).toBe(true);
     expect(await fixture.rbac.groups.addMember(userManager, backend.id, 'usr_friend', inT1)).toBe(false);
   });
+
+  describe('a group manager cannot take away roles they could not revoke', () => {
+    /** Admins ⊃ Ops, tenant_admin assigned to Admins, a member in each, and a user manager. */
+    async function tenantWithAdminGroups() {
+      const base = await tenantWithGroups();
+      const { fixture } = base;
+      const admins = await fixture.rbac.groups.create(admin, { name: 'Admins' }, inT1);
+      const ops = await fixture.rbac.groups.create(admin, { name: 'Ops', parentId: admins.id }, inT1);
+      await fixture.rbac.assignments.assign(admin, { subject: { type: 'group', id: admins.id }, roleKey: 'tenant_admin' }, inT1);
+      await grant(fixture, T1, 'usr_um', 'user_manager');
+      await fixture.rbac.groups.addMember(admin, admins.id, 'usr_root', inT1);
+      await fixture.rbac.groups.addMember(admin, ops.id, 'usr_ops', inT1);
+      return { ...base, admins, ops, userManager: { id: 'usr_um' } };
+    }
+
+    it('removing a member of a group that carries tenant_admin, directly or through an ancestor', async () => {
+      const { fixture, admins, ops, userManager } = await tenantWithAdminGroups();
+      const direct = await rejectionOf(fixture.rbac.groups.removeMember(userManager, admins.id, 'usr_root', inT1));
+      expect(direct).toMatchObject({
+        code: 'ASSIGNMENT_FORBIDDEN',
+        details: { roleKey: 'tenant_admin', reason: 'permission-not-held', permission: '*', via: { type: 'group', groupId: admins.id } },
+      });
+      const inherited = await rejectionOf(fixture.rbac.groups.removeMember(userManager, ops.id, 'usr_ops', inT1));
+      expect(inherited).toMatchObject({ code: 'ASSIGNMENT_FORBIDDEN', details: { roleKey: 'tenant_admin', via: { groupId: admins.id } } });
+      expect(fixture.eventsNamed('assignment.denied').at(-1)).toMatchObject({ roleKey: 'tenant_admin', subject: { type: 'user', id: 'usr_ops' } });
+      expect(await fixture.rbac.can({ id: 'usr_ops' }, 'billing:refund', undefined, inT1)).toBe(true);
+      expect((await fixture.rbac.groups.listMembers(admin, admins.id, inT1)).map((m) => m.userId)).toEqual(['usr_root']);
+      expect(fixture.eventsNamed('group.member_removed')).toEqual([]);
+      // Not a member: nothing to lose, nothing removed.
+      expect(await fixture.rbac.groups.removeMember(userManager, admins.id, 'usr_stranger', inT1)).toBe(false);
+      // An admin still can.
+      expect(await fixture.rbac.groups.removeMember(admin, ops.id, 'usr_ops', inT1)).toBe(true);
+      expect(await fixture.rbac.can({ id: 'usr_ops' }, 'billing:refund', undefined, inT1)).toBe(false);
+    });
+
+    it('a member who still reaches the role another way loses nothing; roles within the manager are fine', async () => {
+      const { fixture, admins, ops, backend, userManager } = await tenantWithAdminGroups();
+      // usr_ops is also a direct member of Admins, so leaving Ops takes no role away.
+      await fixture.rbac.groups.addMember(admin, admins.id, 'usr_ops', inT1);
+      expect(await fixture.rbac.groups.removeMember(userManager, ops.id, 'usr_ops', inT1)).toBe(true);
+      // A group whose roles the manager holds (user_manager itself).
+      await fixture.rbac.assignments.assign(admin, { subject: { type: 'group', id: backend.id }, roleKey: 'user_manager' }, inT1);
+      await fixture.rbac.groups.addMember(admin, backend.id, 'usr_dev', inT1);
+      expect(await fixture.rbac.groups.removeMember(userManager, backend.id, 'usr_dev', inT1)).toBe(true);
+    });
+
+    it('deleting a group that carries tenant_admin, or whose members would lose an ancestor’s', async () => {
+      const { fixture, ops, userManager } = await tenantWithAdminGroups();
+      const empty = await fixture.rbac.groups.create(admin, { name: 'Break glass' }, inT1);
+      await fixture.rbac.assignments.assign(admin, { subject: { type: 'group', id: empty.id }, roleKey: 'tenant_admin' }, inT1);
+      // Deleting the group deletes its assignment: a revoke, even with no members.
+      const own = await rejectionOf(fixture.rbac.groups.delete(userManager, empty.id, inT1));
+      expect(own).toMatchObject({ code: 'ASSIGNMENT_FORBIDDEN', details: { roleKey: 'tenant_admin', via: { groupId: empty.id } } });
+      expect(fixture.eventsNamed('assignment.denied').at(-1)).toMatchObject({ subject: { type: 'group', id: empty.id } });
+      // Ops has no roles of its own, but its member would lose the tenant_admin of Admins.
+      const ancestor = await rejectionOf(fixture.rbac.groups.delete(userManager, ops.id, inT1));
+      expect(ancestor).toMatchObject({ code: 'ASSIGNMENT_FORBIDDEN', details: { roleKey: 'tenant_admin' } });
+      expect(await fixture.rbac.groups.get(admin, ops.id, inT1)).not.toBeNull();
+      expect(fixture.eventsNamed('group.deleted')).toEqual([]);
+      // An empty group under Admins takes nothing from anyone.
+      const spare = await fixture.rbac.groups.create(admin, { name: 'Spare', parentId: ops.id }, inT1);
+      expect((await fixture.rbac.groups.delete(userManager, spare.id, inT1)).id).toBe(spare.id);
+      // An admin still can.
+      await fixture.rbac.groups.delete(admin, empty.id, inT1);
+      await fixture.rbac.groups.delete(admin, ops.id, inT1);
+      expect(await fixture.rbac.can({ id: 'usr_ops' }, 'billing:refund', undefined, inT1)).toBe(false);
+    });
+
+    it('moving a group away from an ancestor that carries tenant_admin', async () => {
+      const { fixture, admins, ops, engineering, userManager } = await tenantWithAdminGroups();
+      const below = await fixture.rbac.groups.create(admin, { name: 'Night shift', parentId: ops.id }, inT1);
+      await fixture.rbac.groups.addMember(admin, below.id, 'usr_night', inT1);
+      const toRoot = await rejectionOf(fixture.rbac.groups.move(userManager, ops.id, null, inT1));
+      expect(toRoot).toMatchObject({ code: 'ASSIGNMENT_FORBIDDEN', details: { roleKey: 'tenant_admin', via: { groupId: admins.id } } });
+      expect((await rejectionOf(fixture.rbac.groups.move(userManager, ops.id, engineering.id, inT1))).code).toBe('ASSIGNMENT_FORBIDDEN');
+      // A member deep in the subtree counts too.
+      await fixture.rbac.groups.removeMember(admin, ops.id, 'usr_ops', inT1);
+      expect((await rejectionOf(fixture.rbac.groups.move(userManager, ops.id, null, inT1))).details).toMatchObject({ roleKey: 'tenant_admin' });
+      expect(fixture.eventsNamed('assignment.denied').at(-1)).toMatchObject({ subject: { type: 'user', id: 'usr_night' } });
+      expect((await fixture.rbac.groups.get(admin, ops.id, inT1))?.parentId).toBe(admins.id);
+      expect(fixture.eventsNamed('group.moved')).toEqual([]);
+      // Within the old ancestor's subtree nothing is lost.
+      const shifts = await fixture.rbac.groups.create(admin, { name: 'Shifts', parentId: admins.id }, inT1);
+      expect((await fixture.rbac.groups.move(userManager, below.id, shifts.id, inT1)).parentId).toBe(shifts.id);
+      // An admin still can.
+      const moved = await fixture.rbac.groups.move(admin, shifts.id, null, inT1);
+      expect(moved.path).toBe(`/${shifts.id}/`);
+      expect(await fixture.rbac.can({ id: 'usr_night' }, 'billing:refund', undefined, inT1)).toBe(false);
+    });
+
+    it('a move of a group without members, or that keeps the ancestor, is fine', async () => {
+      const { fixture, admins, userManager } = await tenantWithAdminGroups();
+      const empty = await fixture.rbac.groups.create(admin, { name: 'Empty', parentId: admins.id }, inT1);
+      expect((await fixture.rbac.groups.move(userManager, empty.id, null, inT1)).parentId).toBeNull();
+    });
+  });
 });

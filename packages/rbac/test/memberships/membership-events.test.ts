@@ -6,6 +6,7 @@ import {
   memoryLifecycleRunStore,
   memoryMembershipStore,
   memoryTenantStore,
+  runWithTenant,
 } from '@tenantkit/tenant-context';
 import { describe, expect, it } from 'vitest';
 import { admin, bootstrapTenant, grant, role, setup, T1, T2 } from '../services/rbac-fixture.js';
@@ -36,6 +37,26 @@ describe('membership events', () => {
     expect(fixture.eventsNamed('user_grants.removed')).toEqual([{ tenantId: T1, userId: 'usr_leaver', assignments: 1, groupMemberships: 0 }]);
     await expect(fixture.rbac.removeUserGrants(T1, 'bad id!')).rejects.toMatchObject({ code: 'VALIDATION_FAILED' });
     await expect(fixture.rbac.removeUserGrants('', 'usr_leaver')).rejects.toMatchObject({ code: 'TENANT_IDENTIFIER_INVALID' });
+  });
+
+  it('removeUserGrants refuses a tenant other than the one in scope, and needs its tenant even in one', async () => {
+    const fixture = setup();
+    await bootstrapTenant(fixture, T1);
+    await bootstrapTenant(fixture, T2);
+    await grant(fixture, T2, 'usr_victim', 'viewer');
+    const victim = { id: 'usr_victim' };
+    // A request of T1 must not strip a member of T2.
+    await expect(runWithTenant(T1, () => fixture.rbac.removeUserGrants(T2, 'usr_victim'))).rejects.toMatchObject({ code: 'TENANT_SCOPE_CONFLICT' });
+    await expect(runWithTenant(T1, () => fixture.rbac.removeUserGrants(undefined as never, 'usr_victim'))).rejects.toMatchObject({
+      code: 'TENANT_IDENTIFIER_INVALID',
+    });
+    expect(await fixture.rbac.can(victim, 'docs:read', undefined, { tenantId: T2 })).toBe(true);
+    expect(fixture.eventsNamed('user_grants.removed')).toEqual([]);
+    // The tenant in scope, and outside any scope an explicit one, work.
+    await grant(fixture, T1, 'usr_victim', 'viewer');
+    expect(await runWithTenant(T1, () => fixture.rbac.removeUserGrants(T1, 'usr_victim'))).toEqual({ assignments: 1, groupMemberships: 0 });
+    expect(await fixture.rbac.removeUserGrants(T2, 'usr_victim')).toEqual({ assignments: 1, groupMemberships: 0 });
+    expect(await fixture.rbac.can(victim, 'docs:read', undefined, { tenantId: T2 })).toBe(false);
   });
 
   it('membership.removed drops the member’s grants and group memberships in that tenant only', async () => {

@@ -66,4 +66,29 @@ describe('planRulesFromPolicy', () => {
       await rbac.close();
     }
   });
+
+  it('leaves a tenant_admin on the smallest plan of the example policy able to manage roles and groups', async () => {
+    const fromFile = await loadPolicyFile(fileURLToPath(new URL('./fixtures/policy.yaml', import.meta.url)));
+    const clock = createManualClock();
+    const rbac = createRbac({ store: memoryRbacStore(), clock, planRules: planRulesFromPolicy(fromFile, { planOf: () => 'free' }) });
+    const inFree = { tenantId: 'tnt_free' };
+    const owner = { id: 'usr_owner' };
+    try {
+      await rbac.seedDefaultRoles('tnt_free');
+      await rbac.syncPolicy(fromFile, { tenantId: 'tnt_free', reason: 'test' });
+      await rbac.assignments.assignAsSystem({ reason: 'test' }, { subject: { type: 'user', id: owner.id }, roleKey: 'tenant_admin' }, inFree);
+      const grant = await rbac.assignments.assign(owner, { subject: { type: 'user', id: 'usr_2' }, roleKey: 'reader' }, inFree);
+      expect(grant.status).toBe('active');
+      expect(await rbac.can({ id: 'usr_2' }, 'docs:list', undefined, inFree)).toBe(true);
+      await rbac.assignments.assign(owner, { subject: { type: 'user', id: 'usr_3' }, roleKey: 'author' }, inFree);
+      const team = await rbac.groups.create(owner, { name: 'Writers' }, inFree);
+      expect(await rbac.groups.addMember(owner, team.id, 'usr_2', inFree)).toBe(true);
+      await rbac.roles.create(owner, { key: 'commenter', permissions: ['comments:create'] }, inFree);
+      await rbac.assignments.revoke(owner, grant.id, inFree);
+      // The ceiling still caps the admin: billing is not on the plan.
+      expect(await rbac.can(owner, 'billing:refund', undefined, inFree)).toBe(false);
+    } finally {
+      await rbac.close();
+    }
+  });
 });

@@ -44,7 +44,10 @@ const fixtureDefinition: PolicyDefinition = {
     },
   },
   globalRoles: { support_agent: { name: 'Support agent', permissions: ['*:read', '!billing:*'] } },
-  plans: { free: { permissions: ['docs:*', 'comments:*', '!docs:export'] }, pro: { permissions: ['*'] } },
+  plans: {
+    free: { permissions: ['docs:*', 'comments:*', '!docs:export', 'roles:*', 'groups:*', 'members:*'] },
+    pro: { permissions: ['*'] },
+  },
 };
 
 const small = definePolicy({

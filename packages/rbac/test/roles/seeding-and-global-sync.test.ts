@@ -6,6 +6,27 @@ import { admin, bootstrapTenant, grant, rejectionOf, setup, T1, T2 } from '../se
 const inT1 = { tenantId: T1 };
 
 describe('default system roles', () => {
+  it('a seeded user_manager assigns only roles within its own permissions; the documented override lets it hand out viewer', async () => {
+    const asSeeded = setup();
+    await bootstrapTenant(asSeeded, T1);
+    await grant(asSeeded, T1, 'usr_um', 'user_manager');
+    const manager = { id: 'usr_um' };
+    const assign = (fixture: typeof asSeeded, roleKey: string) =>
+      fixture.rbac.assignments.assign(manager, { subject: { type: 'user', id: 'usr_new' }, roleKey }, inT1);
+    for (const roleKey of ['viewer', 'content_manager', 'tenant_admin']) {
+      expect((await rejectionOf(assign(asSeeded, roleKey))).code).toBe('ASSIGNMENT_FORBIDDEN');
+    }
+    expect((await assign(asSeeded, 'user_manager')).roleKey).toBe('user_manager');
+
+    const overridden = setup();
+    await overridden.rbac.seedDefaultRoles(T1, {
+      overrides: { user_manager: { permissions: ['members:*', 'roles:read', 'roles:assign', 'groups:*', '*:read', '*:list'] } },
+    });
+    await grant(overridden, T1, 'usr_um', 'user_manager');
+    expect((await assign(overridden, 'viewer')).roleKey).toBe('viewer');
+    expect((await rejectionOf(assign(overridden, 'content_manager'))).code).toBe('ASSIGNMENT_FORBIDDEN');
+  });
+
   it('seeds the four roles idempotently', async () => {
     const fixture = setup();
     expect(defaultSystemRoles.map((r) => r.key)).toEqual(['tenant_admin', 'user_manager', 'content_manager', 'viewer']);

@@ -38,6 +38,7 @@ export function setup(options: Partial<RbacOptions> = {}) {
     'assignment.denied',
     'user_grants.removed',
     'tenant_data.deleted',
+    'policy.synced',
   ];
   for (const name of names) events.on(name, (payload) => void recorded.push({ name, payload }));
   const rbac = createRbac({ store, clock, events, ...options });
