@@ -213,7 +213,10 @@ function heldBy(rules: readonly CompiledRule[], pattern: PermissionPattern, cond
  * Compiles a principal's grants in one tenant into a {@link CompiledPermissions} matcher.
  *
  * - Grants that expired (`expiresAt <= clock.now()`) are ignored; `validUntil` is the earliest
- *   remaining expiry (`Infinity` when none).
+ *   remaining expiry (`Infinity` when none). A matcher used at or after `validUntil` (by its
+ *   clock) answers every method as if the grants expired by then were not there (it recompiles
+ *   itself once from the remaining grants); recompile from the store anyway to pick up changes.
+ * - Time windows read `clock` only, never the request context.
  * - Each grant's role is expanded through `inherits` (breadth-first, diamonds once, cycle-safe,
  *   unknown keys and roles of other tenants ignored); the first grant that reaches a role is the
  *   one explanations cite.
@@ -320,17 +323,37 @@ export function compilePermissions(input: CompileInput): CompiledPermissions {
 
   let effective: readonly EffectivePermission[] | null = null;
 
+  // A matcher kept past `validUntil` (on req.permissions, a websocket session) must not keep
+  // allowing what an expired grant gave. Dropping the expired grant's rules in place would be
+  // wrong (a role reached through it may also be reached through another grant), so the
+  // matcher recompiles itself once from the grants that remain, at check time, and delegates.
+  // While `validUntil` is Infinity or in the future, this costs one comparison (plus one clock
+  // read when it is finite).
+  const planRulesInput = input.planRules === null || input.planRules === undefined ? input.planRules : [...input.planRules];
+  let successor: CompiledPermissions | null = null;
+  function expired(): CompiledPermissions | null {
+    if (validUntil === Infinity || clock.now() < validUntil) return null;
+    successor ??= compilePermissions({ tenantId, principal, grants, roles: tenantRoles, planRules: planRulesInput, clock });
+    return successor;
+  }
+
   const compiled: CompiledPermissions = {
     tenantId,
     principal,
     validUntil,
     can(permission, resource, context) {
+      if (validUntil !== Infinity) {
+        const renewed = expired();
+        if (renewed !== null) return renewed.can(permission, resource, context);
+      }
       const plan = planFor(permission);
       if (plan.constant !== undefined) return plan.constant;
       if (!outcome(plan.denies, plan.allows, resource, context)) return false;
       return plan.plan === null || outcome(plan.plan.denies, plan.plan.allows, resource, context);
     },
     explain(permission, resource, context) {
+      const renewed = expired();
+      if (renewed !== null) return renewed.explain(permission, resource, context);
       const plan = planFor(permission);
       const decision = decide(permission, plan.denies, plan.allows, resource, context);
       if (!decision.allowed) return decision;
@@ -350,6 +373,8 @@ export function compilePermissions(input: CompileInput): CompiledPermissions {
       return decision;
     },
     permissions() {
+      const renewed = expired();
+      if (renewed !== null) return renewed.permissions();
       if (effective === null) {
         const list: EffectivePermission[] = [];
         for (const { grant, chains } of expansions) {
@@ -370,6 +395,8 @@ export function compilePermissions(input: CompileInput): CompiledPermissions {
       return effective;
     },
     queryConditions(permission, context) {
+      const renewed = expired();
+      if (renewed !== null) return renewed.queryConditions(permission, context);
       const plan = planFor(permission);
       if (!plan.inScopes) return { kind: 'none' };
       const fromRoles = reduceSet(plan.denies, plan.allows, environment, context);
@@ -383,6 +410,8 @@ export function compilePermissions(input: CompileInput): CompiledPermissions {
       return { kind: 'some', allow: [allow], deny: [...fromRoles.deny, ...fromPlan.deny] } satisfies QueryConditions;
     },
     holds(rule) {
+      const renewed = expired();
+      if (renewed !== null) return renewed.holds(rule);
       if (rule.effect === 'deny') return true;
       const pattern = parsePermissionPattern(rule.permission);
       const conditionKey = rule.condition === undefined ? null : canonicalJson(rule.condition);

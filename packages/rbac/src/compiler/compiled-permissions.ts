@@ -161,7 +161,10 @@ export type ResourceCondition =
 export interface CompiledPermissions {
   readonly tenantId: string;
   readonly principal: RbacPrincipal;
-  /** Epoch ms after which a grant expires and this matcher must be recompiled (`Infinity`: never). */
+  /**
+   * Epoch ms at which a grant expires and this matcher should be recompiled (`Infinity`: never).
+   * Used at or after it (by its clock), the matcher answers as if the expired grants were absent.
+   */
   readonly validUntil: number;
   /** Whether the principal may do `permission` (on `resource`, given `context`). */
   can(permission: string, resource?: ResourceAttributes, context?: ConditionContext): boolean;

@@ -33,7 +33,8 @@ export type CompiledCondition = (
 
 /**
  * What a condition is compiled against: the principal (its values are read once, at compile
- * time) and the clock time windows use when the context carries no `now`.
+ * time) and the clock time windows are checked against (the only source of time: without it a
+ * window is unknown).
  *
  * @example
  * ```ts
@@ -53,13 +54,18 @@ function malformed(message: string): never {
   throw new RbacError('CONDITION_INVALID', `Invalid condition: ${message}`);
 }
 
-function isScalar(value: unknown): value is string | number | boolean | null {
-  return value === null || typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean';
+/** A value equality can compare: `null`, a string, a boolean or a finite number. */
+function isComparableScalar(value: unknown): value is string | number | boolean | null {
+  if (value === null) return true;
+  const type = typeof value;
+  return type === 'string' || type === 'boolean' || (type === 'number' && Number.isFinite(value));
 }
 
 /**
- * Whether `value` can stand on the right of `op` (after a reference was resolved). A resolved
- * reference that cannot makes the leaf unknown, which fails closed.
+ * Whether `value` can stand on the right of `op` (after a reference was resolved): `null`, a
+ * string, a boolean or a finite number for `eq`/`ne`/`contains`; a list of those (without
+ * `null`) for `in`/`nin`; a string or a finite number for `lt`/`lte`/`gt`/`gte`; a boolean for
+ * `exists`. A resolved reference that cannot makes the leaf unknown, which fails closed.
  *
  * @example
  * ```ts
@@ -71,49 +77,108 @@ export function usableOperand(op: ConditionOperator, value: unknown): boolean {
   switch (op) {
     case 'in':
     case 'nin':
-      return Array.isArray(value) && value.every((item) => item !== null && isScalar(item));
+      return Array.isArray(value) && value.every((item) => item !== null && isComparableScalar(item));
     case 'lt':
     case 'lte':
     case 'gt':
     case 'gte':
-      return typeof value === 'string' || (typeof value === 'number' && !Number.isNaN(value));
+      return typeof value === 'string' || (typeof value === 'number' && Number.isFinite(value));
     case 'exists':
       return typeof value === 'boolean';
     default:
-      return isScalar(value);
+      return isComparableScalar(value);
   }
 }
 
+// Equality of a present attribute with a usable scalar operand. `null` compares with anything
+// (it is a value, distinct from missing); otherwise both sides must be of one type. Anything
+// else (a number against a string, NaN, ±Infinity, an array, an object, a Date, a bigint) is
+// unknown: `'5000' eq 5000` is neither true nor false, so a deny on it still applies.
+function equalityTruth(actual: unknown, expected: unknown): Truth {
+  if (actual === null) return expected === null ? 1 : 0;
+  const type = typeof actual;
+  if (type === 'number') {
+    if (!Number.isFinite(actual)) return 2;
+  } else if (type !== 'string' && type !== 'boolean') {
+    return 2;
+  }
+  if (expected === null) return 0;
+  if (typeof expected !== type) return 2;
+  return actual === expected ? 1 : 0;
+}
+
+// Membership of a present attribute in a usable list: true when listed; false when the value is
+// `null`, the list is empty, or it lists a value of the attribute's type; else unknown.
+function membershipTruth(actual: unknown, list: readonly unknown[]): Truth {
+  if (actual === null) return 0;
+  const type = typeof actual;
+  if (type === 'number') {
+    if (!Number.isFinite(actual)) return 2;
+  } else if (type !== 'string' && type !== 'boolean') {
+    return 2;
+  }
+  let comparable = list.length === 0;
+  for (let index = 0; index < list.length; index += 1) {
+    const item = list[index];
+    if (item === actual) return 1;
+    if (typeof item === type) comparable = true;
+  }
+  return comparable ? 0 : 2;
+}
+
 /**
- * Compares an attribute that is present with a usable operand. Values of the wrong type never
- * match (`lt` between a string and a number is false), as in SQL and MongoDB filters.
+ * Compares an attribute that is present with a usable operand, three-valued (`0` false, `1`
+ * true, `2` unknown). A value of a type the operator cannot compare with the operand is
+ * unknown, never false: `'5000.00' gt 1000`, `NaN gte 1`, a `Date` against an ISO string,
+ * `['secret'] ne 'secret'`, `contains` on a non-array. `null` is a value for
+ * `eq`/`ne`/`in`/`nin` (`null ne 'x'` is true) but cannot be ordered. `contains` is `eq` over
+ * the elements: true when one is equal, else unknown when one is not comparable.
  *
  * @example
  * ```ts
- * compareAttribute('lt', 3, 5); // true
- * compareAttribute('contains', ['a', 'b'], 'b'); // true
+ * compareAttribute('lt', 3, 5); // 1
+ * compareAttribute('gt', '5000.00', 1000); // 2
+ * compareAttribute('contains', ['a', 'b'], 'b'); // 1
  * ```
  */
-export function compareAttribute(op: Exclude<ConditionOperator, 'exists'>, actual: unknown, expected: unknown): boolean {
+export function compareAttribute(op: Exclude<ConditionOperator, 'exists'>, actual: unknown, expected: unknown): Truth {
   switch (op) {
     case 'eq':
-      return isScalar(actual) && actual === expected;
-    case 'ne':
-      return !(isScalar(actual) && actual === expected);
+      return equalityTruth(actual, expected);
+    case 'ne': {
+      const truth = equalityTruth(actual, expected);
+      return truth === 2 ? 2 : truth === 1 ? 0 : 1;
+    }
     case 'in':
-      return isScalar(actual) && (expected as readonly unknown[]).includes(actual);
-    case 'nin':
-      return !(isScalar(actual) && (expected as readonly unknown[]).includes(actual));
-    case 'contains':
-      return Array.isArray(actual) && actual.includes(expected);
+      return membershipTruth(actual, expected as readonly unknown[]);
+    case 'nin': {
+      const truth = membershipTruth(actual, expected as readonly unknown[]);
+      return truth === 2 ? 2 : truth === 1 ? 0 : 1;
+    }
+    case 'contains': {
+      if (!Array.isArray(actual)) return 2;
+      let unknown = false;
+      for (let index = 0; index < actual.length; index += 1) {
+        const truth = equalityTruth(actual[index], expected);
+        if (truth === 1) return 1;
+        if (truth === 2) unknown = true;
+      }
+      return unknown ? 2 : 0;
+    }
     default: {
-      if (typeof actual !== typeof expected || (typeof actual !== 'number' && typeof actual !== 'string')) return false;
+      const type = typeof actual;
+      if (type !== typeof expected) return 2;
+      if (type === 'number') {
+        if (!Number.isFinite(actual)) return 2;
+      } else if (type !== 'string') {
+        return 2;
+      }
       const a = actual as number | string;
       const b = expected as number | string;
-      if (op === 'lt') return a < b;
-      if (op === 'lte') return a <= b;
-      if (op === 'gt') return a > b;
-      return a >= b;
+      if (op === 'lt') return a < b ? 1 : 0;
+      if (op === 'lte') return a <= b ? 1 : 0;
+      if (op === 'gt') return a > b ? 1 : 0;
+      return a >= b ? 1 : 0;
     }
   }
 }
@@ -207,20 +272,21 @@ export function readAttribute(
 }
 
 /**
- * The instant time windows are checked at: `context.now` (epoch ms) when the context has it,
- * else the clock; `undefined` when neither is usable (the window is then unknown).
+ * The instant time windows are checked at: the clock given at compile time, never the request
+ * context (an app that builds the context from request data would let the client pick the
+ * time); `undefined` without a clock or when it returns something other than a finite number
+ * (the window is then unknown).
  *
  * @example
  * ```ts
- * checkInstant({ now: 1767225600000 }, undefined); // 1767225600000
+ * checkInstant(createManualClock(1767225600000)); // 1767225600000
+ * checkInstant(undefined); // undefined
  * ```
  */
-export function checkInstant(context: ConditionContext | undefined, clock: Clock | undefined): number | undefined {
-  if (context !== undefined && typeof context === 'object' && context !== null && hasOwn.call(context, 'now')) {
-    const now = (context as Record<string, unknown>)['now'];
-    return typeof now === 'number' && Number.isFinite(now) ? now : undefined;
-  }
-  return clock === undefined ? undefined : clock.now();
+export function checkInstant(clock: Clock | undefined): number | undefined {
+  if (clock === undefined) return undefined;
+  const now = clock.now();
+  return typeof now === 'number' && Number.isFinite(now) ? now : undefined;
 }
 
 function compileNode(node: ConditionNode, environment: ConditionEnvironment): CompiledCondition {
@@ -228,10 +294,10 @@ function compileNode(node: ConditionNode, environment: ConditionEnvironment): Co
   switch (node.kind) {
     case 'time': {
       const test = node.test;
-      return (_resource, context, missing) => {
-        const now = checkInstant(context, clock);
+      return (_resource, _context, missing) => {
+        const now = checkInstant(clock);
         if (now === undefined) {
-          missing?.push('context.now');
+          missing?.push('clock');
           return 2;
         }
         return test(now) ? 1 : 0;
@@ -296,7 +362,9 @@ function compileNode(node: ConditionNode, environment: ConditionEnvironment): Co
           return 2;
         }
         if (unknown) return 2;
-        return compareAttribute(op, actual, expected) ? 1 : 0;
+        const truth = compareAttribute(op, actual, expected);
+        if (truth === 2) missing?.push(path.source);
+        return truth;
       };
     }
   }

@@ -58,7 +58,8 @@ export interface SelfCondition {
 }
 
 /**
- * A time window, checked against the clock (or `context.now`, epoch ms, when given).
+ * A time window, checked against the clock the permissions were compiled with, never against
+ * the request context (a context built from request data would let the client pick the time).
  * `notBefore` / `notAfter` are ISO-8601 instants; `daysOfWeek` (0 = Sunday) and
  * `fromTime`/`toTime` (`HH:MM`, `toTime` exclusive, may wrap past midnight) are read in
  * `timeZone` (IANA name, default `UTC`).
@@ -83,7 +84,8 @@ export interface TimeWindowCondition {
 
 /**
  * A declarative ABAC condition: plain JSON, evaluated by a small interpreter (never `eval`).
- * Evaluation is three-valued: an attribute the check was not given makes a leaf *unknown*,
+ * Evaluation is three-valued: an attribute the check was not given, or one whose value has a
+ * type the operator cannot compare with the operand (`'5000.00' gt 1000`), makes a leaf *unknown*,
  * `not` keeps it unknown, and an unknown result fails closed (an allow does not apply, a deny
  * does).
  *
@@ -113,11 +115,12 @@ export type Condition =
 export type ResourceAttributes = Readonly<Record<string, unknown>>;
 
 /**
- * Facts about the request (`context.*` in conditions), e.g. `{ ip, now }`.
+ * Facts about the request (`context.*` in conditions), e.g. `{ ip }`. Time windows never read
+ * it (they use the compile-time clock).
  *
  * @example
  * ```ts
- * const context: ConditionContext = { ip: '203.0.113.9', now: Date.now() };
+ * const context: ConditionContext = { ip: '203.0.113.9' };
  * ```
  */
 export type ConditionContext = Readonly<Record<string, unknown>>;

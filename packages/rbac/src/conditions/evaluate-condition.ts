@@ -5,7 +5,8 @@ import type { Condition, ConditionContext, ResourceAttributes } from './conditio
 
 /**
  * The three-valued result of a condition: `true`, `false`, or `'unknown'` when an attribute
- * it needed was not supplied (an allow then does not apply and a deny does).
+ * it needed was not supplied, or has a type the operator cannot compare with the operand (an
+ * allow then does not apply and a deny does).
  *
  * @example
  * ```ts
@@ -16,8 +17,8 @@ export type ConditionOutcome = boolean | 'unknown';
 
 /**
  * What {@link evaluateCondition} needs: the principal, and optionally the resource, the request
- * context and a clock (time windows use `context.now` first, then the clock; with neither they
- * are unknown).
+ * context and a clock (time windows read the clock only, never the context; without a clock
+ * they are unknown).
  *
  * @example
  * ```ts

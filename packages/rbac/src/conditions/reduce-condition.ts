@@ -61,7 +61,7 @@ const FALSE: Reduced = { sure: false, possible: false };
 function reduceNode(node: ConditionNode, input: ConditionInput): Reduced {
   switch (node.kind) {
     case 'time': {
-      const now = checkInstant(input.context, input.clock);
+      const now = checkInstant(input.clock);
       if (now === undefined) return UNKNOWN;
       return node.test(now) ? TRUE : FALSE;
     }
@@ -94,7 +94,8 @@ function reduceNode(node: ConditionNode, input: ConditionInput): Reduced {
           return (actual !== MISSING) === expected ? TRUE : FALSE;
         }
         if (actual === MISSING) return UNKNOWN;
-        return compareAttribute(op, actual, expected) ? TRUE : FALSE;
+        const truth = compareAttribute(op, actual, expected);
+        return truth === 2 ? UNKNOWN : truth === 1 ? TRUE : FALSE;
       }
       const leaf = { field: path.source, op, value: Array.isArray(expected) ? [...expected] : expected } as ResourceCondition;
       if (op === 'exists') return { sure: leaf, possible: leaf };
@@ -112,8 +113,11 @@ function reduceNode(node: ConditionNode, input: ConditionInput): Reduced {
  * deny wherever it is possibly true (an unknown leaf counts as true, and a row missing a field
  * the deny reads is covered too). `not` is accounted for.
  *
- * Leaves of the result are two-valued: a leaf on a field the row lacks is false, except
- * `exists`, which tests presence; `ne`/`nin` hold on rows that have the field with another value.
+ * Leaves of the result are read as the engine reads them, three-valued: a leaf on a field the
+ * row lacks, or whose value has a type the operator cannot compare with the operand (a numeric
+ * string against a number, an array for `ne`), is unknown, except `exists`, which tests
+ * presence. The query filters render them that way (an allow leaf only where surely true, a
+ * deny leaf wherever it is not surely false). Time windows read `input.clock` only.
  *
  * @throws `CONDITION_INVALID` for a malformed condition.
  * @example

@@ -23,10 +23,14 @@ import { RbacError } from '../errors.js';
  * is missing when the record has no such key, and `null` is a value.
  *
  * - `present` / `missing`: the attribute is there (any value, `null` included) / is not.
- * - `eq` (value or `null`), `in`, `lt`, `lte`, `gt`, `gte`, `contains`: the attribute is there
- *   and the comparison holds; with `negated`, the attribute is there and the comparison does
- *   NOT hold (unlike SQL's `<>` on NULL or MongoDB's `$ne` on a missing field, a negated test
- *   never matches a missing attribute).
+ * - `eq` (value or `null`), `in`, `lt`, `lte`, `gt`, `gte`, `contains`: the comparison is
+ *   definitely true; with `negated`, definitely false. Like the in-memory check, a comparison
+ *   is neither when the attribute is missing or its value has a type the operator cannot
+ *   compare with the value: a string against a number, NaN or ±Infinity, an array or object
+ *   for a scalar operator, `null` for an ordering, a non-array (or an element that is not
+ *   comparable) for `contains`. `null` is comparable for `eq`/`in`. So unlike SQL's `<>` on
+ *   NULL or MongoDB's `$ne`, a negated test never matches a missing or wrong-typed attribute.
+ *   A negated `in` may have an empty list ("any comparable scalar").
  *
  * @example
  * ```ts
@@ -170,7 +174,8 @@ function leafPredicate(condition: Record<string, unknown>, polarity: boolean): D
     case 'nin': {
       if (!Array.isArray(value) || !value.every(isScalar)) throw invalid(`${op} takes a list of strings, finite numbers and booleans`);
       const negated = (op === 'in') !== polarity;
-      if (value.length === 0) return negated ? test(field, { op: 'present' }) : falseConstant;
+      // Nothing is in the empty list; "not in it" still needs a comparable value (not an array).
+      if (value.length === 0 && !negated) return falseConstant;
       return test(field, { op: 'in', value: [...value], negated });
     }
     case 'contains': {

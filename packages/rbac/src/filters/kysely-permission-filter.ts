@@ -128,16 +128,26 @@ function renderArrayTest(
     case 'postgres-jsonb': {
       // Containment of a one-element array is element membership for a JSON array (and false
       // for a JSON scalar or object, which no check would call an array either).
+      // "Does not contain" also needs every element comparable with the value (its JSON type
+      // or null), as in memory: `["a", 5]` neither contains nor lacks "x".
       const candidate = JSON.stringify([test.value]);
+      const elementType = typeof test.value === 'boolean' ? 'boolean' : typeof test.value;
       return test.negated
-        ? sql<SqlBool>`(jsonb_typeof(${ref}) = 'array' and not (${ref} @> cast(${candidate} as jsonb)))`
+        ? sql<SqlBool>`(jsonb_typeof(${ref}) = 'array' and not (${ref} @> cast(${candidate} as jsonb)) and not exists (select 1 from jsonb_array_elements(${ref}) as tk_element(value) where jsonb_typeof(tk_element.value) not in (${elementType}, 'null')))`
         : sql<SqlBool>`(jsonb_typeof(${ref}) = 'array' and ${ref} @> cast(${candidate} as jsonb))`;
     }
     case 'sqlite-json': {
       const element = sqliteJsonElementTest(test.value, bind);
-      // json_each of a JSON scalar yields the scalar itself: require an array first.
+      // json_each of a JSON scalar yields the scalar itself: require an array first. "Does not
+      // contain" also needs every element comparable with the value (its JSON type or null).
+      const comparable =
+        typeof test.value === 'boolean'
+          ? sql`('true', 'false', 'null')`
+          : typeof test.value === 'number'
+            ? sql`('integer', 'real', 'null')`
+            : sql`('text', 'null')`;
       return test.negated
-        ? sql<SqlBool>`(json_type(${ref}) = 'array' and not exists (select 1 from json_each(${ref}) as tk_element where ${element}))`
+        ? sql<SqlBool>`(json_type(${ref}) = 'array' and not exists (select 1 from json_each(${ref}) as tk_element where (${element}) or tk_element.type not in ${comparable}))`
         : sql<SqlBool>`(json_type(${ref}) = 'array' and exists (select 1 from json_each(${ref}) as tk_element where ${element}))`;
     }
     default:
@@ -178,6 +188,8 @@ function renderTest(
       if (test.value === null) return test.negated ? eb(ref, 'is not', null) : falseSql;
       return eb(ref, test.negated ? '<>' : '=', bind(test.value));
     case 'in':
+      // `not in ()` is not SQL; not being in the empty list only needs a (non-NULL) value.
+      if (test.value.length === 0) return test.negated ? eb(ref, 'is not', null) : falseSql;
       return eb(ref, test.negated ? 'not in' : 'in', test.value.map(bind));
     default:
       return eb(ref, (test.negated ? negatedComparisons : comparisons)[test.op], bind(test.value));
@@ -215,6 +227,19 @@ function renderPredicate(
  *   dialects. Comparisons follow the column's type and collation: give text columns a binary
  *   collation (`COLLATE "C"`, `utf8mb4_nopad_bin`) to compare exactly like JavaScript, and bind
  *   values of the column's type.
+ * - Types: the in-memory check treats a value of a type the operator cannot compare with the
+ *   operand as unknown (`'5000.00' gt 1000`, `['x'] ne 'x'`), so an allow does not apply and a
+ *   deny does. A typed column makes most such mismatches impossible, but the filter cannot see
+ *   what the application will pass to `can()`: conditions must use the column's type (a number
+ *   for `integer`/`numeric`, a string for `text`), and the resource given to `can()` must carry
+ *   the same types (node-postgres returns `numeric` and `bigint` as strings: convert them, or
+ *   compare with string operands). SQLite caveat: a column's type is only an affinity. An
+ *   `integer` column keeps text that does not look like a number (`'5,000'`) as text, and
+ *   SQLite orders every number before every text, so `amount > 1000` is true for it (and
+ *   `amount <= 1000` false) where the in-memory check says unknown: an allow on `gt` would
+ *   select a row `can()` refuses, and a blob or a mixed-type JSON value is just as foreign. Use
+ *   `STRICT` tables (or `CHECK (typeof(amount) = 'integer')`) so stored values have the
+ *   declared type.
  * - A NULL column may be a missing attribute or a `null` value, which the in-memory check tells
  *   apart: a leaf over a NULL column is neither true nor false, so `eq null` and `exists: false`
  *   never select a row, and a deny with `exists: true` removes every row. Prefer explicit values

@@ -264,9 +264,9 @@ describe('compilePermissions: conditions', () => {
     expect(compiled.can('docs:archive', locked)).toBe(false);
   });
 
-  it('time windows use context.now, then the clock', () => {
+  it('time windows read the compile-time clock, never context.now', () => {
     expect(compiled.can('shifts:clock')).toBe(true); // Monday 10:00 UTC
-    expect(compiled.can('shifts:clock', undefined, { now: Date.UTC(2026, 0, 5, 18) })).toBe(false);
+    expect(compiled.can('shifts:clock', undefined, { now: Date.UTC(2026, 0, 5, 18) })).toBe(true);
     const clock = createManualClock(START);
     const timed = compile(roles, [grant('writer')], { principal, clock });
     expect(timed.can('shifts:clock')).toBe(true);
@@ -510,5 +510,77 @@ describe('compilePermissions: scale', () => {
         expect(compiled.can(`odd:x${i}`)).toBe(false);
       }
     }
+  });
+});
+
+describe('compilePermissions: a matcher kept past validUntil', () => {
+  const roles = rolesOf(
+    role({ key: 'temp', permissions: ['invoices:approve', { permission: 'docs:read', condition: { self: 'resource.ownerId' } }], inherits: ['base'] }),
+    role({ key: 'base', permissions: ['docs:list'] }),
+    role({ key: 'viewer', permissions: ['reports:read'] }),
+    role({ key: 'freeze', permissions: ['!reports:read'] }),
+  );
+
+  it('stops allowing what an expired grant gave, in every method, by its own clock', () => {
+    const clock = createManualClock(START);
+    const compiled = compile(roles, [grant('temp', { expiresAt: START + 1_000 }), grant('viewer')], { clock });
+    const own = { ownerId: 'usr_1' };
+    expect(compiled.validUntil).toBe(START + 1_000);
+    expect(compiled.can('invoices:approve')).toBe(true);
+    expect(compiled.can('docs:read', own)).toBe(true);
+    expect(compiled.queryConditions('docs:list')).toEqual({ kind: 'all' });
+    expect(compiled.holds({ effect: 'allow', permission: 'invoices:approve' })).toBe(true);
+    clock.advance(999);
+    expect(compiled.can('invoices:approve')).toBe(true);
+    clock.advance(1); // now === validUntil: the grant has expired (expiresAt <= now)
+    expect(compiled.can('invoices:approve')).toBe(false);
+    expect(compiled.can('docs:read', own)).toBe(false);
+    expect(compiled.can('docs:list')).toBe(false); // inherited through the expired grant only
+    expect(compiled.can('reports:read')).toBe(true); // the unlimited grant still counts
+    expect(compiled.explain('invoices:approve')).toMatchObject({ allowed: false, reason: 'no-matching-rule' });
+    expect(compiled.queryConditions('docs:list')).toEqual({ kind: 'none' });
+    expect(compiled.queryConditions('reports:read')).toEqual({ kind: 'all' });
+    expect(compiled.holds({ effect: 'allow', permission: 'invoices:approve' })).toBe(false);
+    expect(compiled.permissions().map((entry) => entry.permission)).toEqual(['reports:read']);
+    expect(compiled.validUntil).toBe(START + 1_000); // frozen: it still says when to recompile
+  });
+
+  it('keeps a role another grant still reaches, and expires grants one after the other', () => {
+    const clock = createManualClock(START);
+    const compiled = compile(
+      roles,
+      [grant('temp', { assignmentId: 'short', expiresAt: START + 1_000 }), grant('base', { assignmentId: 'long', expiresAt: START + 5_000 })],
+      { clock },
+    );
+    // base is reached through the first grant first; it is still held through the second.
+    expect(compiled.explain('docs:list').rule?.grant?.assignmentId).toBe('short');
+    clock.advance(1_000);
+    expect(compiled.can('invoices:approve')).toBe(false);
+    expect(compiled.can('docs:list')).toBe(true);
+    expect(compiled.explain('docs:list').rule?.grant?.assignmentId).toBe('long');
+    clock.advance(4_000);
+    expect(compiled.can('docs:list')).toBe(false);
+    expect(compiled.queryConditions('docs:list')).toEqual({ kind: 'none' });
+  });
+
+  it('an expired deny grant stops denying, and a clock set back restores the original answers', () => {
+    const clock = createManualClock(START);
+    const compiled = compile(roles, [grant('viewer'), grant('freeze', { expiresAt: START + 10 })], { clock });
+    expect(compiled.can('reports:read')).toBe(false);
+    clock.advance(10);
+    expect(compiled.can('reports:read')).toBe(true);
+    clock.set(START);
+    expect(compiled.can('reports:read')).toBe(false);
+  });
+
+  it('never reads the clock for checks when nothing expires', () => {
+    let reads = 0;
+    const clock = { now: () => (reads += 1, START) };
+    const compiled = compile(roles, [grant('viewer')], { clock });
+    const before = reads;
+    for (let index = 0; index < 10; index += 1) compiled.can('reports:read');
+    compiled.explain('reports:read');
+    compiled.queryConditions('reports:read');
+    expect(reads).toBe(before);
   });
 });

@@ -7,17 +7,20 @@ const evaluate = (condition: Condition, input: Partial<ConditionInput> = {}) => 
 const leaf = (field: string, op: string, value: unknown) => ({ field, op, value }) as Condition;
 
 describe('evaluateCondition: operators', () => {
-  it.each<[string, unknown, unknown, boolean]>([
+  it.each<[string, unknown, unknown, boolean | 'unknown']>([
     ['eq', 'a', 'a', true],
     ['eq', 'a', 'b', false],
-    ['eq', 1, '1', false],
+    ['eq', 1, '1', 'unknown'],
     ['eq', null, null, true],
-    ['eq', { a: 1 }, 'x', false],
+    ['eq', null, 'x', false],
+    ['eq', 'x', null, false],
+    ['eq', { a: 1 }, 'x', 'unknown'],
     ['ne', 'a', 'b', true],
     ['ne', 'a', 'a', false],
     ['in', 'b', ['a', 'b'], true],
     ['in', 'c', ['a', 'b'], false],
-    ['in', ['a'], ['a'], false],
+    ['in', ['a'], ['a'], 'unknown'],
+    ['in', null, ['a'], false],
     ['nin', 'c', ['a', 'b'], true],
     ['nin', 'a', ['a', 'b'], false],
     ['lt', 1, 2, true],
@@ -26,13 +29,17 @@ describe('evaluateCondition: operators', () => {
     ['gt', 3, 2, true],
     ['gte', 2, 3, false],
     ['lt', '2026-01-01', '2026-02-01', true],
-    ['lt', '1', 2, false],
-    ['gt', null, 0, false],
+    ['lt', '1', 2, 'unknown'],
+    ['gt', null, 0, 'unknown'],
     ['contains', ['x', 'y'], 'y', true],
     ['contains', ['x', 'y'], 'z', false],
-    ['contains', 'xyz', 'y', false],
+    ['contains', ['x', null], 'z', false],
+    ['contains', ['x', 1], 'z', 'unknown'],
+    ['contains', ['x', 1], 'x', true],
+    ['contains', 'xyz', 'y', 'unknown'],
   ])('%s: %j vs %j is %s', (op, actual, expected, outcome) => {
-    expect(evaluate(leaf('resource.a', op, expected), { resource: { a: actual } })).toEqual({ outcome, missing: [] });
+    // An undecidable comparison names the attribute, like a missing one.
+    expect(evaluate(leaf('resource.a', op, expected), { resource: { a: actual } })).toEqual({ outcome, missing: outcome === 'unknown' ? ['resource.a'] : [] });
   });
 
   it('exists tests presence; undefined counts as absent, null as present', () => {
@@ -159,8 +166,8 @@ describe('evaluateCondition: own properties only', () => {
 });
 
 describe('evaluateCondition: time windows', () => {
-  // 2026-01-05 is a Monday.
-  const at = (iso: string) => ({ context: { now: Date.parse(iso) } });
+  // 2026-01-05 is a Monday. Windows read the clock only.
+  const at = (iso: string) => ({ clock: createManualClock(Date.parse(iso)) });
 
   it('notBefore and notAfter are inclusive bounds', () => {
     const window: Condition = { timeWindow: { notBefore: '2026-01-01T00:00:00Z', notAfter: '2026-01-31T23:59:59Z' } };
@@ -170,19 +177,27 @@ describe('evaluateCondition: time windows', () => {
     expect(evaluate(window, at('2026-02-01T00:00:00Z')).outcome).toBe(false);
   });
 
-  it('uses the clock when the context has no now, and is unknown with neither', () => {
+  it('uses the clock, and is unknown without one', () => {
     const window: Condition = { timeWindow: { notBefore: '2026-01-01T00:00:00Z' } };
     expect(evaluate(window, { clock: createManualClock(Date.parse('2026-06-01T00:00:00Z')) }).outcome).toBe(true);
     expect(evaluate(window, { clock: createManualClock(Date.parse('2025-06-01T00:00:00Z')) }).outcome).toBe(false);
-    expect(evaluate(window)).toEqual({ outcome: 'unknown', missing: ['context.now'] });
+    expect(evaluate(window)).toEqual({ outcome: 'unknown', missing: ['clock'] });
   });
 
-  it('context.now wins over the clock, and a non-numeric now is unknown', () => {
+  it('ignores context.now: the client cannot pick the time', () => {
     const window: Condition = { timeWindow: { notBefore: '2026-01-01T00:00:00Z' } };
     const clock = createManualClock(Date.parse('2030-01-01T00:00:00Z'));
-    expect(evaluate(window, { clock, context: { now: Date.parse('2025-01-01T00:00:00Z') } }).outcome).toBe(false);
-    expect(evaluate(window, { clock, context: { now: '2030-01-01' } }).outcome).toBe('unknown');
-    expect(evaluate(window, { clock, context: { now: Number.NaN } }).outcome).toBe('unknown');
+    expect(evaluate(window, { clock, context: { now: Date.parse('2025-01-01T00:00:00Z') } }).outcome).toBe(true);
+    expect(evaluate(window, { clock, context: { now: '2030-01-01' } }).outcome).toBe(true);
+    expect(evaluate(window, { context: { now: Date.parse('2030-01-01T00:00:00Z') } }).outcome).toBe('unknown');
+    const before = createManualClock(Date.parse('2025-01-01T00:00:00Z'));
+    expect(evaluate(window, { clock: before, context: { now: Date.parse('2030-01-01T00:00:00Z') } }).outcome).toBe(false);
+  });
+
+  it('a clock that returns a non-finite instant leaves the window unknown', () => {
+    const window: Condition = { timeWindow: { notBefore: '2026-01-01T00:00:00Z' } };
+    expect(evaluate(window, { clock: { now: () => Number.NaN } }).outcome).toBe('unknown');
+    expect(evaluate({ not: window }, { clock: { now: () => Infinity } }).outcome).toBe('unknown');
   });
 
   it('office hours: fromTime inclusive, toTime exclusive, days in UTC by default', () => {

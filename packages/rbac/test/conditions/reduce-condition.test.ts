@@ -1,26 +1,20 @@
 import { createManualClock } from '@tenantkit/core';
 import { describe, expect, it } from 'vitest';
 import { evaluateCondition, reduceCondition, type Condition, type RbacPrincipal, type ResourceCondition } from '../../src/index.js';
+import { evaluateReference } from '../filters/condition-reference.js';
 
 const principal: RbacPrincipal = { id: 'usr_1', attributes: { department: 'sales', levels: [1, 2] } };
 const leaf = (field: string, op: string, value: unknown) => ({ field, op, value }) as Condition;
 
-// Two-valued semantics of a reduced condition on a row (a leaf on a missing field is false,
-// except exists), as the filter adapters implement it.
-function matches(condition: ResourceCondition, row: Record<string, unknown>): boolean {
-  if (typeof condition === 'boolean') return condition;
-  if ('all' in condition) return condition.all.every((c) => matches(c, row));
-  if ('any' in condition) return condition.any.some((c) => matches(c, row));
-  if ('not' in condition) return !matches(condition.not, row);
-  const key = condition.field.slice('resource.'.length);
-  const present = Object.prototype.hasOwnProperty.call(row, key) && row[key] !== undefined;
-  if (condition.op === 'exists') return present === condition.value;
-  if (!present) return false;
-  const evaluation = evaluateCondition({ field: condition.field, op: condition.op, value: condition.value } as Condition, {
-    principal,
-    resource: row,
-  });
-  return evaluation.outcome === true;
+// A reduced condition is read as the filters read it: three-valued, like the engine (a leaf on a
+// missing or wrong-typed field is unknown); an allow selects rows where it is true, a deny removes
+// rows where it is not false.
+function allowMatches(condition: ResourceCondition, row: Record<string, unknown>): boolean {
+  return evaluateReference(condition, row) === true;
+}
+
+function denyMatches(condition: ResourceCondition, row: Record<string, unknown>): boolean {
+  return evaluateReference(condition, row) !== false;
 }
 
 describe('reduceCondition', () => {
@@ -78,13 +72,15 @@ describe('reduceCondition', () => {
       expect(reduceCondition(condition, { principal }, 'deny')).toBe(true);
     });
 
-    it('a time window without clock or context.now is unknown', () => {
+    it('a time window without a clock is unknown; context.now is ignored', () => {
       const window: Condition = { timeWindow: { fromTime: '09:00', toTime: '17:00' } };
       expect(reduceCondition(window, { principal }, 'allow')).toBe(false);
       expect(reduceCondition(window, { principal }, 'deny')).toBe(true);
       const clock = createManualClock(Date.parse('2026-01-05T10:00:00Z'));
       expect(reduceCondition(window, { principal, clock }, 'allow')).toBe(true);
-      expect(reduceCondition(window, { principal, context: { now: Date.parse('2026-01-05T20:00:00Z') }, clock }, 'deny')).toBe(false);
+      expect(reduceCondition(window, { principal, context: { now: Date.parse('2026-01-05T20:00:00Z') }, clock }, 'allow')).toBe(true);
+      expect(reduceCondition(window, { principal, context: { now: Date.parse('2026-01-05T10:00:00Z') } }, 'deny')).toBe(true);
+      expect(reduceCondition(window, { principal, clock: createManualClock(Date.parse('2026-01-05T20:00:00Z')) }, 'deny')).toBe(false);
     });
   });
 
@@ -104,7 +100,20 @@ describe('reduceCondition', () => {
 
   // The reduced form must decide each row exactly as can() would: an allow matches where the
   // condition is true, a deny where it is true or unknown.
-  const rows = [{}, { status: 'archived' }, { status: 'draft' }, { ownerId: 'usr_1' }, { ownerId: 'usr_2', status: 'draft' }, { ownerId: 'usr_1', status: 'archived' }, { level: 1 }, { level: 3, ownerId: 'usr_1' }];
+  const rows: Record<string, unknown>[] = [
+    {},
+    { status: 'archived' },
+    { status: 'draft' },
+    { ownerId: 'usr_1' },
+    { ownerId: 'usr_2', status: 'draft' },
+    { ownerId: 'usr_1', status: 'archived' },
+    { level: 1 },
+    { level: 3, ownerId: 'usr_1' },
+    // Wrong types: every leaf on them is unknown.
+    { status: ['archived'], ownerId: 5 },
+    { level: '3', ownerId: ['usr_1'] },
+    { level: Number.NaN, status: null, ownerId: null },
+  ];
   const conditions: Condition[] = [
     { self: 'resource.ownerId' },
     { not: { self: 'resource.ownerId' } },
@@ -117,8 +126,8 @@ describe('reduceCondition', () => {
   it.each(conditions.map((c) => [JSON.stringify(c), c] as const))('agrees with evaluateCondition row by row: %s', (_label, condition) => {
     for (const row of rows) {
       const outcome = evaluateCondition(condition, { principal, resource: row }).outcome;
-      expect(matches(reduceCondition(condition, { principal }, 'allow'), row)).toBe(outcome === true);
-      expect(matches(reduceCondition(condition, { principal }, 'deny'), row)).toBe(outcome !== false);
+      expect(allowMatches(reduceCondition(condition, { principal }, 'allow'), row)).toBe(outcome === true);
+      expect(denyMatches(reduceCondition(condition, { principal }, 'deny'), row)).toBe(outcome !== false);
     }
   });
 });

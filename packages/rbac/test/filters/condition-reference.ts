@@ -4,8 +4,9 @@ import type { QueryConditions, ResourceCondition } from '../../src/compiler/comp
 /*
  * The reference the filter tests compare databases with: a direct, deliberately naive
  * three-valued evaluation of reduced conditions over plain rows, written from the contract
- * (missing attribute ⇒ unknown; `not` keeps unknown; an allow applies only when true, a deny
- * whenever true or unknown), independent of the filter code.
+ * (missing attribute ⇒ unknown; a value of a type the operator cannot compare with the operand
+ * ⇒ unknown; `not` keeps unknown; an allow applies only when true, a deny whenever true or
+ * unknown), independent of the filter code.
  *
  * `evaluateReference` reads rows the way the in-memory check reads resources: a key that is not
  * there is missing, `null` is a value. `evaluateReference(condition, row, 'sql')` reads them as a SQL filter must: a
@@ -27,14 +28,37 @@ function lookup(row: Readonly<Record<string, unknown>>, field: string): unknown 
   return current === undefined ? missing : current;
 }
 
-function ordered(left: unknown, right: unknown): [number | string, number | string] | null {
-  if (typeof left === 'number' && typeof right === 'number') return [left, right];
-  if (typeof left === 'string' && typeof right === 'string') return [left, right];
-  return null;
+/**
+ * The type of a value for comparison: `null`, `string`, `boolean`, `number` (finite only), or
+ * `other` (arrays, objects, NaN, ±Infinity, Dates, bigints...), which nothing compares with.
+ */
+function comparisonType(value: unknown): 'null' | 'string' | 'boolean' | 'number' | 'other' {
+  if (value === null) return 'null';
+  if (typeof value === 'string') return 'string';
+  if (typeof value === 'boolean') return 'boolean';
+  if (typeof value === 'number' && Number.isFinite(value)) return 'number';
+  return 'other';
 }
 
-function isScalarValue(value: unknown): boolean {
-  return value === null || typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean';
+/** Equality, three-valued: `null` equals only `null` and differs from any scalar; other pairs need one type. */
+function equal(actual: unknown, expected: string | number | boolean | null): Truth {
+  const type = comparisonType(actual);
+  if (type === 'other') return 'unknown';
+  if (type === 'null' || expected === null) return actual === expected;
+  return type === comparisonType(expected) ? actual === expected : 'unknown';
+}
+
+function negate(truth: Truth): Truth {
+  return truth === 'unknown' ? 'unknown' : !truth;
+}
+
+/** Membership, three-valued: listed, or else decided when the value is null, the list empty or holding its type. */
+function member(actual: unknown, list: readonly (string | number | boolean)[]): Truth {
+  const type = comparisonType(actual);
+  if (type === 'other') return 'unknown';
+  if (list.includes(actual as string)) return true;
+  if (type === 'null' || list.length === 0 || list.some((item) => comparisonType(item) === type)) return false;
+  return 'unknown';
 }
 
 export type ReferenceModel = 'memory' | 'sql';
@@ -57,33 +81,38 @@ export function evaluateReference(condition: ResourceCondition, row: Readonly<Re
   }
   const actual = lookup(row, condition.field);
   if (model === 'sql' && actual === null) return 'unknown';
-  // Order by anything but a number or a string is never decided.
-  if (['lt', 'lte', 'gt', 'gte'].includes(condition.op) && typeof condition.value !== 'number' && typeof condition.value !== 'string') return 'unknown';
   if (condition.op === 'exists') return (actual !== missing) === condition.value;
   if (actual === missing) return 'unknown';
   switch (condition.op) {
     case 'eq':
-      return isScalarValue(actual) && actual === condition.value;
+      return equal(actual, condition.value);
     case 'ne':
-      return !(isScalarValue(actual) && actual === condition.value);
+      return negate(equal(actual, condition.value));
     case 'in':
-      return isScalarValue(actual) && condition.value.includes(actual as string);
+      return member(actual, condition.value);
     case 'nin':
-      return !(isScalarValue(actual) && condition.value.includes(actual as string));
+      return negate(member(actual, condition.value));
     case 'lt':
     case 'lte':
     case 'gt':
     case 'gte': {
-      const pair = ordered(actual, condition.value);
-      if (pair === null) return false;
-      const [left, right] = pair;
+      // Order is decided only between two finite numbers or two strings.
+      const type = comparisonType(actual);
+      if ((type !== 'number' && type !== 'string') || type !== comparisonType(condition.value)) return 'unknown';
+      const left = actual as number | string;
+      const right = condition.value as number | string;
       if (condition.op === 'lt') return left < right;
       if (condition.op === 'lte') return left <= right;
       if (condition.op === 'gt') return left > right;
       return left >= right;
     }
-    case 'contains':
-      return Array.isArray(actual) && actual.includes(condition.value);
+    case 'contains': {
+      // Equality over the elements: one equal element decides, else one undecided one.
+      if (!Array.isArray(actual)) return 'unknown';
+      const results = actual.map((element: unknown) => equal(element, condition.value));
+      if (results.includes(true)) return true;
+      return results.includes('unknown') ? 'unknown' : false;
+    }
   }
 }
 

@@ -7,6 +7,7 @@ import {
   PostgresIntrospector,
   PostgresQueryCompiler,
   SqliteDialect,
+  sql,
 } from 'kysely';
 import { PGliteDialect } from 'kysely-pglite-dialect';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -137,6 +138,61 @@ describe('kyselyPermissionFilter', () => {
 
     it('for random conditions', async () => {
       await assertFilterMatchesReference(db, 'sqlite', 400);
+    });
+  });
+
+  describe('lifts a deny on contains only for JSON arrays of comparable elements without the value', () => {
+    // What the in-memory check says for `tags contains value`, and so whether a deny on it is lifted.
+    const stored: readonly [number, unknown][] = [
+      [1, ['b']],
+      [2, ['b', null]],
+      [3, ['a', 'b']],
+      [4, ['b', 5]],
+      [5, ['b', ['a']]],
+      [6, ['b', { a: 1 }]],
+      [7, 'a'],
+      [8, { a: 'a' }],
+      [9, []],
+    ];
+    const cases: readonly [string | number | boolean, number[]][] = [
+      ['a', [1, 2, 9]],
+      [5, [9]],
+      [true, [9]],
+    ];
+    const denyOn = (value: string | number | boolean): QueryConditions => ({
+      kind: 'some',
+      allow: [true],
+      deny: [{ field: 'resource.tags', op: 'contains', value }],
+    });
+
+    it('on SQLite (json_each)', async () => {
+      const db = new Kysely<any>({ dialect: new SqliteDialect({ database: new Database(':memory:') }) });
+      try {
+        await sql`create table docs (id integer primary key, tags text)`.execute(db);
+        await db.insertInto('docs').values(stored.map(([id, tags]) => ({ id, tags: JSON.stringify(tags) }))).execute();
+        const options = { columns: { 'resource.tags': { column: 'tags', array: 'sqlite-json' as const } }, booleans: 'integer' as const };
+        for (const [value, visible] of cases) {
+          const rows = await db.selectFrom('docs').select('id').where(kyselyPermissionFilter(denyOn(value), options)).orderBy('id').execute();
+          expect({ value, ids: rows.map((row) => Number(row.id)) }).toEqual({ value, ids: visible });
+        }
+      } finally {
+        await db.destroy();
+      }
+    });
+
+    it('on PGlite (jsonb)', async () => {
+      const db = new Kysely<any>({ dialect: new PGliteDialect(new PGlite()) });
+      try {
+        await sql`create table docs (id integer primary key, tags jsonb)`.execute(db);
+        await db.insertInto('docs').values(stored.map(([id, tags]) => ({ id, tags: JSON.stringify(tags) }))).execute();
+        const options = { columns: { 'resource.tags': { column: 'tags', array: 'postgres-jsonb' as const } } };
+        for (const [value, visible] of cases) {
+          const rows = await db.selectFrom('docs').select('id').where(kyselyPermissionFilter(denyOn(value), options)).orderBy('id').execute();
+          expect({ value, ids: rows.map((row) => Number(row.id)) }).toEqual({ value, ids: visible });
+        }
+      } finally {
+        await db.destroy();
+      }
     });
   });
 

@@ -30,8 +30,9 @@ describe('mongoPermissionFilter', () => {
     );
     expect(mongoPermissionFilter(query, { fields: { 'resource.ownerId': 'owner', 'resource.status': 'status', 'resource.archived': 'flags.archived' } })).toEqual({
       $and: [
-        { $or: [{ owner: { $eq: 'usr_1', ...notAnArray } }, { status: { $exists: true, $nin: ['draft'] } }] },
-        { $and: [{ flags: notAnArray }, { 'flags.archived': { $exists: true, $ne: true } }] },
+        // Negated tests name the types they can decide: a number or an array status is neither in nor out.
+        { $or: [{ owner: { $eq: 'usr_1', ...notAnArray } }, { status: { $type: ['string', 'null'], $nin: ['draft'], ...notAnArray } }] },
+        { $and: [{ flags: notAnArray }, { 'flags.archived': { $type: ['bool', 'null'], $ne: true, ...notAnArray } }] },
       ],
     });
   });
@@ -42,8 +43,34 @@ describe('mongoPermissionFilter', () => {
     expect(mongoPermissionFilter(some([{ field: 'resource.tags', op: 'contains', value: 'x' }]))).toEqual({
       tags: { $elemMatch: { $eq: 'x', ...notAnArray } },
     });
+    // Between comparable values a negated order is the flipped operator; numbers stay finite.
     expect(mongoPermissionFilter(some([{ not: { field: 'resource.level', op: 'lt', value: 3 } }]))).toEqual({
-      level: { $exists: true, $not: { $lt: 3 } },
+      level: { $gte: 3, $lt: Infinity, ...notAnArray },
+    });
+    expect(mongoPermissionFilter(some([{ field: 'resource.level', op: 'lt', value: 3 }]))).toEqual({
+      level: { $lt: 3, $gt: -Infinity, ...notAnArray },
+    });
+    expect(mongoPermissionFilter(some([{ field: 'resource.name', op: 'gte', value: 'm' }]))).toEqual({ name: { $gte: 'm', ...notAnArray } });
+  });
+
+  it('guards negated tests with the types the in-memory check can compare', () => {
+    const finite = { $gt: -Infinity, $lt: Infinity };
+    expect(mongoPermissionFilter(some([{ field: 'resource.level', op: 'ne', value: 3 }]))).toEqual({
+      $or: [{ level: { $type: 'null', $ne: 3, ...notAnArray } }, { level: { ...finite, $ne: 3, ...notAnArray } }],
+    });
+    expect(mongoPermissionFilter(some([{ field: 'resource.level', op: 'ne', value: null }]))).toEqual({
+      $or: [{ level: { $type: ['string', 'bool'], ...notAnArray } }, { level: { ...finite, ...notAnArray } }],
+    });
+    expect(mongoPermissionFilter(some([{ field: 'resource.level', op: 'nin', value: [] }]))).toEqual({
+      $or: [{ level: { $type: ['string', 'bool', 'null'], ...notAnArray } }, { level: { ...finite, ...notAnArray } }],
+    });
+    // A deny on contains is only lifted for an array of comparable elements without the value.
+    expect(mongoPermissionFilter(some([true], [{ field: 'resource.tags', op: 'contains', value: 'x' }]))).toEqual({
+      $and: [
+        { tags: { $type: 'array', $not: { $elemMatch: { $eq: 'x' } } } },
+        { tags: { $not: { $elemMatch: { $type: 'array' } } } },
+        { tags: { $not: { $elemMatch: { $not: { $type: ['string', 'null'] } } } } },
+      ],
     });
   });
 
@@ -116,7 +143,17 @@ describe('mongoPermissionFilter', () => {
     );
     // Shapes the in-memory check reads differently from MongoDB: arrays in scalar fields,
     // values of other types, arrays on the way down a path, nested arrays.
-    const wildValue = fc.oneof(string, number, fc.boolean(), fc.constant(null), fc.array(fc.oneof(string, number, fc.constant(null), fc.array(string, { maxLength: 2 })), { maxLength: 3 }));
+    // Values of foreign types too (numeric strings, NaN, ±Infinity, objects), which the
+    // in-memory check cannot compare: a filter must never select on them.
+    const foreign = fc.constantFrom<unknown>('1', '0', '-1', 'true', Number.NaN, Infinity, -Infinity, {}, { level: 1 });
+    const wildValue = fc.oneof(
+      string,
+      number,
+      fc.boolean(),
+      fc.constant(null),
+      foreign,
+      fc.array(fc.oneof(string, number, fc.constant(null), foreign, fc.array(string, { maxLength: 2 })), { maxLength: 3 }),
+    );
     const wildDocument = fc.record(
       {
         owner: wildValue,

@@ -1,6 +1,7 @@
 /*
  * A small JavaScript model of how MongoDB matches the query operators the permission filter
- * emits ($and/$or/$nor, $eq/$ne/$in/$nin/$lt/$lte/$gt/$gte, $exists, $type, $not, $elemMatch),
+ * emits ($and/$or/$nor, $eq/$ne/$in/$nin/$lt/$lte/$gt/$gte, $exists, $type (one name or a list), $not,
+ * $elemMatch),
  * including the behaviours the filter must guard against: dotted paths walk into arrays of
  * subdocuments, comparisons also match array elements, `$eq: null` matches a missing field,
  * `$ne`/`$nin`/`$not` match a missing field, and comparisons only match within a type class.
@@ -72,10 +73,13 @@ function matchesOperators(reached: readonly unknown[], operators: Doc): boolean 
         return reached.some((value) => matchesValueOrElement(value, (candidate) => compare(op, candidate, operand)));
       case '$exists':
         return (reached.length > 0) === operand;
-      case '$type':
+      case '$type': {
+        // A type name or a list of them; 'bool' is MongoDB's name for a boolean.
+        const names = (Array.isArray(operand) ? operand : [operand]).map((name) => (name === 'bool' ? 'boolean' : name));
         return reached.some((value) =>
-          operand === 'array' ? Array.isArray(value) : matchesValueOrElement(value, (candidate) => typeClass(candidate) === operand),
+          names.some((name) => (name === 'array' ? Array.isArray(value) : matchesValueOrElement(value, (candidate) => typeClass(candidate) === name))),
         );
+      }
       case '$not':
         return !matchesOperators(reached, operand as Doc);
       case '$elemMatch':

@@ -1,3 +1,4 @@
+import { createManualClock } from '@tenantkit/core';
 import Database from 'better-sqlite3';
 import fc from 'fast-check';
 import { Kysely, SqliteDialect, sql } from 'kysely';
@@ -118,6 +119,8 @@ const scenario = fc.record({
     },
     { requiredKeys: ['id'] },
   ),
+  // Time windows read the clock only (a `now` in the context is ignored, and generated anyway).
+  clockAt: fc.constantFrom(START, START - 30 * 86_400_000, START + 86_400_000, START + 9 * 3_600_000),
   context: fc.option(
     fc.record(
       { owner: str, level: num, ip: fc.constantFrom('10.0.0.1', '10.0.0.2'), now: fc.constantFrom(START, START - 30 * 86_400_000, START + 86_400_000) },
@@ -141,7 +144,7 @@ function compileScenario(s: Scenario) {
   const granted = s.granted.filter((index) => index < defs.length);
   const principal: RbacPrincipal = s.scopes === undefined ? s.principal : { ...s.principal, scopes: s.scopes };
   const planRules = s.planRules === null ? null : role({ key: 'plan', permissions: s.planRules }).rules;
-  return compile(rolesOf(...defs), granted.map((index) => grant(`r${index}`)), { principal, planRules });
+  return compile(rolesOf(...defs), granted.map((index) => grant(`r${index}`)), { principal, planRules, clock: createManualClock(s.clockAt) });
 }
 
 const PERMISSION = 'docs:read';
@@ -202,6 +205,45 @@ describe('review: query filters never show a row can() hides', () => {
             const allowed = compiled.can(PERMISSION, document, context);
             if (matched) expect({ document, filter, allowed }).toMatchObject({ allowed: true });
             else if (!hasNull(row)) expect({ document, filter, allowed }).toMatchObject({ allowed: false });
+          }
+        }
+      }),
+      { numRuns: NUM_RUNS },
+    );
+  });
+
+  // Values of the wrong type (numeric strings as node-postgres returns numeric/bigint, NaN,
+  // ±Infinity, arrays in scalar fields, scalars in array fields, objects): can() calls every
+  // comparison on them unknown, and the Mongo filter must never select such a document.
+  const confusions: readonly Record<string, unknown>[] = [
+    { owner: 5 },
+    { owner: ['a'] },
+    { owner: { id: 'a' } },
+    { status: ['draft'] },
+    { level: '1' },
+    { level: '2.0' },
+    { level: Number.NaN },
+    { level: Infinity },
+    { level: -Infinity },
+    { level: [1] },
+    { flag: 'true' },
+    { flag: 1 },
+    { tags: 'a' },
+    { tags: ['a', 5] },
+    { tags: ['b', ['a']] },
+    { tags: ['b', {}] },
+  ];
+
+  it('mongoPermissionFilter (matcher model): never matches a wrong-typed document can() refuses', () => {
+    fc.assert(
+      fc.property(scenario, (s) => {
+        const compiled = compileScenario(s);
+        const context = s.context as ConditionContext | undefined;
+        const filter = mongoPermissionFilter(compiled.queryConditions(PERMISSION, context));
+        for (const row of ROWS.slice(0, 48)) {
+          for (const confusion of confusions) {
+            const document = { ...resourceWithoutNulls(row), ...confusion };
+            if (matchesMongoFilter(document, filter)) expect({ document, filter, allowed: compiled.can(PERMISSION, document, context) }).toMatchObject({ allowed: true });
           }
         }
       }),
