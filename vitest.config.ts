@@ -6,6 +6,7 @@ const fromRoot = (path: string) => fileURLToPath(new URL(path, import.meta.url))
 // Tests run against the TypeScript sources, so `pnpm test` needs no build first.
 const alias = [
   { find: /^@tenantkit\/core$/, replacement: fromRoot('./packages/core/src/index.ts') },
+  { find: /^@tenantkit\/core\/(kysely|mongodb)$/, replacement: fromRoot('./packages/core/src/$1.ts') },
   { find: /^@tenantkit\/tenant-context$/, replacement: fromRoot('./packages/tenant-context/src/index.ts') },
   { find: /^@tenantkit\/tenant-context\/(kysely|mongodb|redis)$/, replacement: fromRoot('./packages/tenant-context/src/adapters/$1.ts') },
   { find: /^@tenantkit\/tenant-context\/(express|fastify)$/, replacement: fromRoot('./packages/tenant-context/src/bindings/$1.ts') },

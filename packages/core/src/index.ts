@@ -8,3 +8,6 @@ export {
 } from './tenantkit-error.js';
 export { systemClock, createManualClock, type Clock, type ManualClock } from './clock.js';
 export { createId, createSecretToken } from './ids.js';
+export { codedErrorFactory, type CodedErrorFactory, type SharedErrorCode } from './coded-error-factory.js';
+export { createParseOrThrow, type SafeParseSchema } from './parse-or-throw.js';
+export { encodeKeysetCursor, decodeKeysetCursor } from './keyset-cursor.js';

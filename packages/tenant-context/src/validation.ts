@@ -1,5 +1,5 @@
-import type { z } from 'zod';
-import { TenantContextError, type TenantContextErrorCode } from './errors.js';
+import { codedErrorFactory, createParseOrThrow } from '@tenantkit/core';
+import { TenantContextError } from './errors.js';
 
 /**
  * Parses `value` with a zod schema and turns a failure into a coded error whose details list
@@ -10,21 +10,7 @@ import { TenantContextError, type TenantContextErrorCode } from './errors.js';
  * const options = parseOrThrow(optionsSchema, rawOptions, 'CONFIGURATION_INVALID', 'createTenantRegistry');
  * ```
  */
-export function parseOrThrow<Schema extends z.ZodType>(
-  schema: Schema,
-  value: unknown,
-  code: TenantContextErrorCode,
-  what: string,
-): z.output<Schema> {
-  const result = schema.safeParse(value);
-  if (result.success) return result.data;
-  const issues = result.error.issues.map((issue) => ({
-    path: issue.path.map(String).join('.'),
-    message: issue.message,
-  }));
-  const summary = issues.map((issue) => (issue.path ? `${issue.path}: ${issue.message}` : issue.message)).join('; ');
-  throw new TenantContextError(code, `Invalid ${what}: ${summary}`, { details: { issues } });
-}
+export const parseOrThrow = createParseOrThrow(codedErrorFactory(TenantContextError));
 
 /**
  * Whether `value` is an object with a function under every name in `names`. Factories use it

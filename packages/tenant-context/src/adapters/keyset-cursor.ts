@@ -1,3 +1,4 @@
+import { decodeKeysetCursor, encodeKeysetCursor } from '@tenantkit/core';
 import { TenantContextError } from '../errors.js';
 
 /*
@@ -35,22 +36,10 @@ export function invalidCursorError(): TenantContextError {
   return new TenantContextError('VALIDATION_FAILED', 'The cursor is not one this store issued');
 }
 
-function encodeCursor(position: readonly (string | number)[]): string {
-  return Buffer.from(JSON.stringify(position), 'utf8').toString('base64url');
-}
-
 function decodeCursor(cursor: unknown): unknown[] {
-  // Only the characters of unpadded base64url, which is all encodeCursor writes: Node's decoder
-  // would otherwise skip stray characters and accept a mangled cursor.
-  if (typeof cursor !== 'string' || !/^[A-Za-z0-9_-]+$/.test(cursor)) throw invalidCursorError();
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
-  } catch {
-    throw invalidCursorError();
-  }
-  if (!Array.isArray(parsed)) throw invalidCursorError();
-  return parsed;
+  const parts = decodeKeysetCursor(cursor);
+  if (parts === null) throw invalidCursorError();
+  return parts;
 }
 
 /**
@@ -62,7 +51,7 @@ function decodeCursor(cursor: unknown): unknown[] {
  * ```
  */
 export function encodeTenantCursor(position: TenantCursorPosition): string {
-  return encodeCursor(['t', position.createdAt, position.id]);
+  return encodeKeysetCursor(['t', position.createdAt, position.id]);
 }
 
 /**
@@ -92,7 +81,7 @@ export function decodeTenantCursor(cursor: unknown): TenantCursorPosition {
  * ```
  */
 export function encodeMembershipCursor(userId: string): string {
-  return encodeCursor(['m', userId]);
+  return encodeKeysetCursor(['m', userId]);
 }
 
 /**

@@ -1,4 +1,6 @@
 import { detectSqlDialect, type SqlDialect } from '@tenantkit/tenant-context/kysely';
+import { codedErrorFactory } from '@tenantkit/core';
+import { resolveKyselyStoreTarget, tablePrefixPattern, tablePrefixRequirement } from '@tenantkit/core/kysely';
 import type { Kysely } from 'kysely';
 import { z } from 'zod';
 import { RbacError } from '../../errors.js';
@@ -32,9 +34,7 @@ export interface KyselyRbacStoreOptions {
   tablePrefix?: string;
 }
 
-const tablePrefixSchema = z
-  .string()
-  .regex(/^[a-z_][a-z0-9_]{0,30}$/, 'must be 1-31 characters of a-z, 0-9 and _, not starting with a digit');
+const tablePrefixSchema = z.string().regex(tablePrefixPattern, tablePrefixRequirement);
 
 const sqlDialectSchema = z.enum(['postgres', 'mysql', 'sqlite']);
 
@@ -57,17 +57,6 @@ export interface KyselyRbacContext {
   readonly tablePrefix: string;
   readonly tables: RbacTableNames;
   readonly constraints: ReturnType<typeof rbacConstraintNames>;
-}
-
-function isKysely(value: unknown): value is Kysely<any> {
-  if (typeof value !== 'object' || value === null) return false;
-  const candidate = value as Partial<Record<'selectFrom' | 'withoutPlugins' | 'transaction' | 'getExecutor', unknown>>;
-  return (
-    typeof candidate.selectFrom === 'function' &&
-    typeof candidate.withoutPlugins === 'function' &&
-    typeof candidate.transaction === 'function' &&
-    typeof candidate.getExecutor === 'function'
-  );
 }
 
 function invalidOptions(caller: string, error: z.ZodError): RbacError {
@@ -122,25 +111,28 @@ export function parseSqlDialect(dialect: unknown, caller: string): SqlDialect {
  * ```
  */
 export function resolveKyselyRbacContext(db: unknown, options: unknown, caller: string): KyselyRbacContext {
-  if (!isKysely(db)) throw new RbacError('CONFIGURATION_INVALID', `${caller}() needs a Kysely instance (kysely 0.28 or later)`);
-  const parsed = kyselyRbacStoreOptionsSchema.safeParse(options);
-  if (!parsed.success) throw invalidOptions(caller, parsed.error);
-  let dialect: SqlDialect;
-  try {
-    dialect = parsed.data?.dialect ?? detectSqlDialect(db);
-  } catch (cause) {
-    const message = cause instanceof Error ? cause.message : 'Cannot tell which SQL dialect this Kysely instance speaks';
-    throw new RbacError('CONFIGURATION_INVALID', message, { cause });
-  }
-  const tablePrefix = parsed.data?.tablePrefix ?? defaultRbacTablePrefix;
+  const target = resolveKyselyStoreTarget(db, caller, {
+    errors: codedErrorFactory(RbacError),
+    parseOptions: () => {
+      const parsed = kyselyRbacStoreOptionsSchema.safeParse(options);
+      if (!parsed.success) throw invalidOptions(caller, parsed.error);
+      return parsed.data;
+    },
+    detectDialect: (kysely) => {
+      try {
+        return detectSqlDialect(kysely);
+      } catch (cause) {
+        const message = cause instanceof Error ? cause.message : 'Cannot tell which SQL dialect this Kysely instance speaks';
+        throw new RbacError('CONFIGURATION_INVALID', message, { cause });
+      }
+    },
+    defaultTablePrefix: defaultRbacTablePrefix,
+  });
   return Object.freeze({
-    // The store reads rows by their snake_case column names and parses JSON text itself, so
-    // plugins of the caller's instance (CamelCasePlugin, ParseJSONResultsPlugin, withSchema)
-    // must not rewrite its queries or results.
-    db: db.withoutPlugins() as unknown as Kysely<RbacDatabase>,
-    dialect,
-    tablePrefix,
-    tables: rbacTableNames(tablePrefix),
-    constraints: rbacConstraintNames(tablePrefix),
+    db: target.db as unknown as Kysely<RbacDatabase>,
+    dialect: target.dialect,
+    tablePrefix: target.tablePrefix,
+    tables: rbacTableNames(target.tablePrefix),
+    constraints: rbacConstraintNames(target.tablePrefix),
   });
 }

@@ -1,8 +1,8 @@
 import type { SqlDialect } from '@tenantkit/tenant-context/kysely';
-import type { Kysely, Migration, MigrationProvider, MigrationResult, MigrationResultSet } from 'kysely';
-import { Migrator } from 'kysely';
+import { migrateToLatestInOwnTables } from '@tenantkit/core/kysely';
+import type { Kysely, Migration, MigrationProvider, MigrationResult } from 'kysely';
 import { RbacError } from '../../errors.js';
-import { isDatabaseUnavailable } from './database-errors.js';
+import { migrationFailure } from './database-errors.js';
 import {
   parseSqlDialect,
   parseTablePrefix,
@@ -11,7 +11,6 @@ import {
 } from './kysely-rbac-store-context.js';
 import { rbacMigrationTableNames } from './schema.js';
 import { createRbacTables, dropRbacTables } from './schema-ddl.js';
-import { withSqliteWriteLock } from './sqlite-write-lock.js';
 
 /**
  * Options of {@link rbacMigrations}.
@@ -77,22 +76,6 @@ export function rbacMigrationProvider(dialect: SqlDialect, options?: RbacMigrati
   return { getMigrations: async () => migrations };
 }
 
-function migrationFailure(error: unknown, results: readonly MigrationResult[] | undefined): RbacError {
-  if (error instanceof RbacError) return error;
-  const migrationName = results?.find((result) => result.status === 'Error')?.migrationName ?? null;
-  if (isDatabaseUnavailable(error)) {
-    return new RbacError('STORE_UNAVAILABLE', 'The RBAC database cannot be reached to migrate it', {
-      cause: error,
-      details: { migrationName },
-    });
-  }
-  return new RbacError(
-    'CONFIGURATION_INVALID',
-    migrationName === null ? 'Migrating the RBAC schema failed' : `RBAC migration ${migrationName} failed`,
-    { cause: error, details: { migrationName } },
-  );
-}
-
 /**
  * Brings the RBAC tables up to date with Kysely's `Migrator`, recording what ran in its own
  * tables (`<prefix>rbac_migrations` and `..._lock`), apart from the application's and
@@ -119,22 +102,12 @@ export async function migrateRbacSchema(db: Kysely<any>, options?: KyselyRbacSto
     throw new RbacError('CONFIGURATION_INVALID', 'migrateRbacSchema() needs a Kysely instance, not a transaction');
   }
   const { migrationTable, migrationLockTable } = rbacMigrationTableNames(context.tablePrefix);
-  const provider = rbacMigrationProvider(context.dialect, { tablePrefix: context.tablePrefix });
-  const migrateToLatest = (migrationDb: Kysely<any>) =>
-    new Migrator({ db: migrationDb, provider, migrationTableName: migrationTable, migrationLockTableName: migrationLockTable }).migrateToLatest();
-  let resultSet: MigrationResultSet;
-  try {
-    // Kysely takes no migration lock on SQLite (it assumes a single connection); the write
-    // lock makes concurrent starts of several processes on one database file migrate once.
-    resultSet =
-      context.dialect === 'sqlite'
-        ? await withSqliteWriteLock(context.db as Kysely<any>, migrateToLatest, (result) => result.error === undefined)
-        : await migrateToLatest(context.db as Kysely<any>);
-  } catch (error) {
-    // migrateToLatest() reports failures in its result; this catches taking the SQLite lock and
-    // committing.
-    throw migrationFailure(error, undefined);
-  }
-  if (resultSet.error !== undefined) throw migrationFailure(resultSet.error, resultSet.results);
-  return resultSet.results ?? [];
+  return migrateToLatestInOwnTables(context.db as Kysely<any>, context.dialect, {
+    provider: rbacMigrationProvider(context.dialect, { tablePrefix: context.tablePrefix }),
+    migrationTableName: migrationTable,
+    migrationLockTableName: migrationLockTable,
+    migrationFailure,
+    // The store's own SQLite steps retry the lock from 5 ms; migrations share that pace.
+    sqliteWriteLock: { firstRetryDelayMs: 5 },
+  });
 }

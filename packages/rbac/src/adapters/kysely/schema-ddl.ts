@@ -1,60 +1,30 @@
 import type { SqlDialect } from '@tenantkit/tenant-context/kysely';
-import type { Kysely, RawBuilder } from 'kysely';
-import { sql } from 'kysely';
+import { codedErrorFactory } from '@tenantkit/core';
+import {
+  createTables,
+  dropTables,
+  flagColumn as flag,
+  integerColumn as integer,
+  keyColumn as key,
+  labelColumn,
+  textColumn as text,
+  type TableDefinition,
+} from '@tenantkit/core/kysely';
+import type { Kysely } from 'kysely';
 import { RbacError } from '../../errors.js';
 import { rbacColumnLengths as lengths, rbacConstraintNames, rbacTableNames } from './schema.js';
 
 /*
- * The tables as migration 0001 creates them, written once as data and rendered per dialect:
- * - Keys, group names and paths compare and sort byte-wise, as the store contract requires
- *   (`Editor` and `editor` are two keys; lists sort like JavaScript string comparison):
- *   `collate "C"` on Postgres, a NO PAD binary collation on MySQL (`utf8mb4_bin` pads, so
- *   `'a'` would equal `'a '`), SQLite's default BINARY collation. Byte-wise order is also what
- *   lets a subtree be selected as the path range [`/a/b/`, `/a/b0`).
- * - Timestamps and versions are `bigint` epoch milliseconds: exact everywhere and independent
- *   of time zone settings. JSON is text, returned byte for byte by every driver.
+ * The tables as migration 0001 creates them, written once as data and rendered per dialect by
+ * `createTables` of @tenantkit/core/kysely (byte-wise keys, `bigint` epoch milliseconds, JSON as
+ * text, re-runnable `if not exists` statements):
+ * - Keys, group names and paths compare and sort byte-wise (`Editor` and `editor` are two keys),
+ *   which is also what lets a subtree be selected as the path range [`/a/b/`, `/a/b0`).
  * - `tenant_id` leads every key and index, so the tables can be distributed by tenant (Citus)
  *   and every query is a range scan inside one tenant.
- * - Every statement is `if not exists`, so a migration that failed half-way on a dialect
- *   without transactional DDL (MySQL) can simply run again.
  */
 
-type ColumnKind =
-  | { kind: 'key'; length: number }
-  | { kind: 'label'; length: number }
-  | { kind: 'text' }
-  | { kind: 'integer' }
-  | { kind: 'flag' };
-
-interface ColumnDefinition {
-  name: string;
-  type: ColumnKind;
-  nullable?: boolean;
-}
-
-interface KeyDefinition {
-  name: string;
-  columns: readonly string[];
-  /**
-   * MySQL indexes at most 3072 bytes (768 characters of utf8mb4) per key: longer columns are
-   * indexed by a prefix there.
-   */
-  mysqlPrefixLengths?: Readonly<Record<string, number>>;
-}
-
-interface TableDefinition {
-  name: string;
-  columns: readonly ColumnDefinition[];
-  primaryKey: KeyDefinition;
-  uniqueKeys: readonly KeyDefinition[];
-  indexes: readonly KeyDefinition[];
-}
-
-const key = (length: number): ColumnKind => ({ kind: 'key', length });
-const label: ColumnKind = { kind: 'label', length: lengths.label };
-const text: ColumnKind = { kind: 'text' };
-const integer: ColumnKind = { kind: 'integer' };
-const flag: ColumnKind = { kind: 'flag' };
+const label = labelColumn(lengths.label);
 
 function tableDefinitions(prefix: string): readonly TableDefinition[] {
   const tables = rbacTableNames(prefix);
@@ -139,72 +109,6 @@ function tableDefinitions(prefix: string): readonly TableDefinition[] {
   ];
 }
 
-function columnType(dialect: SqlDialect, type: ColumnKind): RawBuilder<unknown> {
-  switch (type.kind) {
-    case 'key':
-      if (dialect === 'postgres') return sql.raw(`varchar(${type.length}) collate "C"`);
-      return sql.raw(dialect === 'mysql' ? `varchar(${type.length})` : 'text');
-    case 'label':
-      return sql.raw(dialect === 'sqlite' ? 'text' : `varchar(${type.length})`);
-    case 'text':
-      // MySQL's TEXT holds 64 KiB; a role's rules may be larger.
-      return sql.raw(dialect === 'mysql' ? 'longtext' : 'text');
-    case 'integer':
-      return sql.raw(dialect === 'sqlite' ? 'integer' : 'bigint');
-    case 'flag':
-      return sql.raw(dialect === 'sqlite' ? 'integer' : 'smallint');
-  }
-}
-
-function columnList(dialect: SqlDialect, definition: KeyDefinition): RawBuilder<unknown> {
-  return sql.join(
-    definition.columns.map((column) => {
-      const prefixLength = dialect === 'mysql' ? definition.mysqlPrefixLengths?.[column] : undefined;
-      return prefixLength === undefined ? sql.ref(column) : sql`${sql.ref(column)}(${sql.raw(String(prefixLength))})`;
-    }),
-  );
-}
-
-/** NO PAD binary collations, MariaDB's and MySQL 8's; the first one the server has is used. */
-const mysqlNoPadBinaryCollations = ['utf8mb4_nopad_bin', 'utf8mb4_0900_bin'] as const;
-
-async function mysqlNoPadBinaryCollation(db: Kysely<any>): Promise<string> {
-  const { rows } = await sql<{ name: unknown }>`
-    select collation_name as name from information_schema.collations
-    where collation_name in (${sql.join([...mysqlNoPadBinaryCollations])})
-  `.execute(db);
-  const available = new Set(rows.map((row) => String(row.name)));
-  const collation = mysqlNoPadBinaryCollations.find((name) => available.has(name));
-  if (collation === undefined) {
-    throw new RbacError('CONFIGURATION_INVALID', 'The RBAC tables need a NO PAD binary collation (MariaDB 10.2+ or MySQL 8.0+)');
-  }
-  return collation;
-}
-
-function createTableStatements(dialect: SqlDialect, table: TableDefinition, mysqlCollation: string | null): RawBuilder<unknown>[] {
-  const columns = table.columns.map(
-    (column) => sql`${sql.ref(column.name)} ${columnType(dialect, column.type)} ${sql.raw(column.nullable === true ? 'null' : 'not null')}`,
-  );
-  const keys = [
-    sql`constraint ${sql.id(table.primaryKey.name)} primary key (${columnList(dialect, table.primaryKey)})`,
-    ...table.uniqueKeys.map((unique) => sql`constraint ${sql.id(unique.name)} unique (${columnList(dialect, unique)})`),
-  ];
-  if (dialect === 'mysql') {
-    // MySQL has no CREATE INDEX IF NOT EXISTS; inline indexes keep the statement re-runnable.
-    const indexes = table.indexes.map((index) => sql`index ${sql.id(index.name)} (${columnList(dialect, index)})`);
-    return [
-      sql`create table if not exists ${sql.table(table.name)} (${sql.join([...columns, ...keys, ...indexes])})
-        engine = InnoDB default charset = utf8mb4 collate = ${sql.raw(mysqlCollation ?? 'utf8mb4_nopad_bin')}`,
-    ];
-  }
-  return [
-    sql`create table if not exists ${sql.table(table.name)} (${sql.join([...columns, ...keys])})`,
-    ...table.indexes.map(
-      (index) => sql`create index if not exists ${sql.id(index.name)} on ${sql.table(table.name)} (${columnList(dialect, index)})`,
-    ),
-  ];
-}
-
 /**
  * Creates every RBAC table and index that does not exist yet.
  *
@@ -216,11 +120,7 @@ function createTableStatements(dialect: SqlDialect, table: TableDefinition, mysq
  * ```
  */
 export async function createRbacTables(db: Kysely<any>, dialect: SqlDialect, prefix: string): Promise<void> {
-  // The collation name is interpolated raw, so it only ever comes from the fixed list above.
-  const mysqlCollation = dialect === 'mysql' ? await mysqlNoPadBinaryCollation(db) : null;
-  for (const table of tableDefinitions(prefix)) {
-    for (const statement of createTableStatements(dialect, table, mysqlCollation)) await statement.execute(db);
-  }
+  await createTables(db, dialect, tableDefinitions(prefix), { errors: codedErrorFactory(RbacError), subject: 'RBAC' });
 }
 
 /**
@@ -232,7 +132,5 @@ export async function createRbacTables(db: Kysely<any>, dialect: SqlDialect, pre
  * ```
  */
 export async function dropRbacTables(db: Kysely<any>, prefix: string): Promise<void> {
-  for (const table of [...tableDefinitions(prefix)].reverse()) {
-    await sql`drop table if exists ${sql.table(table.name)}`.execute(db);
-  }
+  await dropTables(db, tableDefinitions(prefix));
 }

@@ -1,3 +1,4 @@
+import { decodeKeysetCursor, encodeKeysetCursor } from '@tenantkit/core';
 import { RbacError } from '../../errors.js';
 
 /*
@@ -20,7 +21,7 @@ function invalidCursorError(): RbacError {
  * ```
  */
 export function encodeAssignmentCursor(lastId: string): string {
-  return Buffer.from(JSON.stringify(['a', lastId]), 'utf8').toString('base64url');
+  return encodeKeysetCursor(['a', lastId]);
 }
 
 /**
@@ -34,16 +35,8 @@ export function encodeAssignmentCursor(lastId: string): string {
  * ```
  */
 export function decodeAssignmentCursor(cursor: unknown): string {
-  // Only unpadded base64url, which is all the encoder writes: Node's decoder would otherwise
-  // skip stray characters and accept a mangled cursor.
-  if (typeof cursor !== 'string' || !/^[A-Za-z0-9_-]+$/.test(cursor)) throw invalidCursorError();
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
-  } catch {
-    throw invalidCursorError();
-  }
-  if (!Array.isArray(parsed) || parsed.length !== 2 || parsed[0] !== 'a' || typeof parsed[1] !== 'string') {
+  const parsed = decodeKeysetCursor(cursor);
+  if (parsed === null || parsed.length !== 2 || parsed[0] !== 'a' || typeof parsed[1] !== 'string') {
     throw invalidCursorError();
   }
   return parsed[1];

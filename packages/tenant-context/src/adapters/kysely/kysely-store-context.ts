@@ -1,3 +1,5 @@
+import { codedErrorFactory } from '@tenantkit/core';
+import { resolveKyselyStoreTarget, tablePrefixPattern, tablePrefixRequirement } from '@tenantkit/core/kysely';
 import type { Kysely } from 'kysely';
 import { z } from 'zod';
 import { TenantContextError } from '../../errors.js';
@@ -35,10 +37,7 @@ export interface KyselyTenantContextOptions {
 
 const kyselyTenantContextOptionsSchema = z.strictObject({
   dialect: z.enum(sqlDialects as [SqlDialect, ...SqlDialect[]]).optional(),
-  tablePrefix: z
-    .string()
-    .regex(/^[a-z_][a-z0-9_]{0,30}$/, 'must be 1-31 characters of a-z, 0-9 and _, not starting with a digit')
-    .optional(),
+  tablePrefix: z.string().regex(tablePrefixPattern, tablePrefixRequirement).optional(),
 });
 
 /**
@@ -58,17 +57,6 @@ export interface KyselyStoreContext {
   readonly constraints: ReturnType<typeof tenantContextConstraintNames>;
 }
 
-function isKysely(value: unknown): value is Kysely<any> {
-  if (typeof value !== 'object' || value === null) return false;
-  const candidate = value as Partial<Record<'selectFrom' | 'withoutPlugins' | 'transaction' | 'getExecutor', unknown>>;
-  return (
-    typeof candidate.selectFrom === 'function' &&
-    typeof candidate.withoutPlugins === 'function' &&
-    typeof candidate.transaction === 'function' &&
-    typeof candidate.getExecutor === 'function'
-  );
-}
-
 /**
  * Validates a factory's arguments and resolves dialect, table names and the Kysely instance
  * the stores query.
@@ -82,20 +70,17 @@ function isKysely(value: unknown): value is Kysely<any> {
  * ```
  */
 export function resolveKyselyStoreContext(db: unknown, options: unknown, caller: string): KyselyStoreContext {
-  if (!isKysely(db)) {
-    throw new TenantContextError('CONFIGURATION_INVALID', `${caller}() needs a Kysely instance (kysely 0.28 or later)`);
-  }
-  const parsed = parseOrThrow(kyselyTenantContextOptionsSchema.optional(), options, 'CONFIGURATION_INVALID', `${caller}() options`);
-  const dialect = parsed?.dialect ?? detectSqlDialect(db);
-  const tablePrefix = parsed?.tablePrefix ?? defaultTablePrefix;
+  const target = resolveKyselyStoreTarget(db, caller, {
+    errors: codedErrorFactory(TenantContextError),
+    parseOptions: () => parseOrThrow(kyselyTenantContextOptionsSchema.optional(), options, 'CONFIGURATION_INVALID', `${caller}() options`),
+    detectDialect: detectSqlDialect,
+    defaultTablePrefix: defaultTablePrefix,
+  });
   return Object.freeze({
-    // The stores read rows by their snake_case column names and parse JSON text themselves, so
-    // plugins of the caller's instance (CamelCasePlugin, ParseJSONResultsPlugin, withSchema)
-    // must not rewrite their queries or results.
-    db: db.withoutPlugins() as unknown as Kysely<TenantContextDatabase>,
-    dialect,
-    tablePrefix,
-    tables: tenantContextTableNames(tablePrefix),
-    constraints: tenantContextConstraintNames(tablePrefix),
+    db: target.db as unknown as Kysely<TenantContextDatabase>,
+    dialect: target.dialect,
+    tablePrefix: target.tablePrefix,
+    tables: tenantContextTableNames(target.tablePrefix),
+    constraints: tenantContextConstraintNames(target.tablePrefix),
   });
 }

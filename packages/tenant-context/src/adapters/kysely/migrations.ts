@@ -1,15 +1,14 @@
-import type { Kysely, Migration, MigrationResult, MigrationResultSet } from 'kysely';
-import { Migrator } from 'kysely';
+import { migrateToLatestInOwnTables, tablePrefixPattern, tablePrefixRequirement } from '@tenantkit/core/kysely';
+import type { Kysely, Migration, MigrationResult } from 'kysely';
 import { z } from 'zod';
 import { TenantContextError } from '../../errors.js';
 import { parseOrThrow } from '../../validation.js';
-import { isDatabaseUnavailable } from './database-errors.js';
+import { migrationFailure } from './database-errors.js';
 import { resolveKyselyStoreContext, type KyselyTenantContextOptions } from './kysely-store-context.js';
 import { addLifecycleRunArtifactsColumn, dropLifecycleRunArtifactsColumn } from './lifecycle-run-artifacts-column.js';
 import { createTenantContextTables, dropTenantContextTables } from './schema-ddl.js';
 import { defaultTablePrefix, tenantContextMigrationTableNames } from './schema.js';
 import { sqlDialects, type SqlDialect } from './sql-dialect.js';
-import { withSqliteWriteLock } from './sqlite-write-lock.js';
 
 /**
  * Options of {@link tenantContextMigrations}.
@@ -28,10 +27,7 @@ const migrationArgumentsSchema = z.object({
   dialect: z.enum(sqlDialects as [SqlDialect, ...SqlDialect[]]),
   options: z
     .strictObject({
-      tablePrefix: z
-        .string()
-        .regex(/^[a-z_][a-z0-9_]{0,30}$/, 'must be 1-31 characters of a-z, 0-9 and _, not starting with a digit')
-        .optional(),
+      tablePrefix: z.string().regex(tablePrefixPattern, tablePrefixRequirement).optional(),
     })
     .optional(),
 });
@@ -73,22 +69,6 @@ export function tenantContextMigrations(dialect: SqlDialect, options?: TenantCon
   };
 }
 
-function migrationFailure(error: unknown, results: readonly MigrationResult[] | undefined): TenantContextError {
-  if (error instanceof TenantContextError) return error;
-  const migrationName = results?.find((result) => result.status === 'Error')?.migrationName ?? null;
-  if (isDatabaseUnavailable(error)) {
-    return new TenantContextError('STORE_UNAVAILABLE', 'The tenant-context database cannot be reached to migrate it', {
-      cause: error,
-      details: { migrationName },
-    });
-  }
-  return new TenantContextError(
-    'CONFIGURATION_INVALID',
-    migrationName === null ? 'Migrating the tenant-context schema failed' : `Tenant-context migration ${migrationName} failed`,
-    { cause: error, details: { migrationName } },
-  );
-}
-
 /**
  * Brings the tenant-context tables up to date with Kysely's `Migrator`, recording what ran in
  * its own tables (`<prefix>tenant_context_migrations` and `..._lock`), apart from the
@@ -118,26 +98,10 @@ export async function migrateTenantContextSchema(
     throw new TenantContextError('CONFIGURATION_INVALID', 'migrateTenantContextSchema() needs a Kysely instance, not a transaction');
   }
   const { migrationTable, migrationLockTable } = tenantContextMigrationTableNames(context.tablePrefix);
-  const migrateToLatest = (migrationDb: Kysely<any>) =>
-    new Migrator({
-      db: migrationDb,
-      provider: { getMigrations: async () => tenantContextMigrations(context.dialect, { tablePrefix: context.tablePrefix }) },
-      migrationTableName: migrationTable,
-      migrationLockTableName: migrationLockTable,
-    }).migrateToLatest();
-  let resultSet: MigrationResultSet;
-  try {
-    // Kysely takes no migration lock on SQLite (it assumes a single connection); the write
-    // lock makes concurrent starts of several processes on one database file migrate once.
-    resultSet =
-      context.dialect === 'sqlite'
-        ? await withSqliteWriteLock(context.db as Kysely<any>, migrateToLatest, (result) => result.error === undefined)
-        : await migrateToLatest(context.db as Kysely<any>);
-  } catch (error) {
-    // migrateToLatest() reports failures in its result; this catches taking the SQLite lock
-    // and committing, and guards against a change of Kysely.
-    throw migrationFailure(error, undefined);
-  }
-  if (resultSet.error !== undefined) throw migrationFailure(resultSet.error, resultSet.results);
-  return resultSet.results ?? [];
+  return migrateToLatestInOwnTables(context.db as Kysely<any>, context.dialect, {
+    provider: { getMigrations: async () => tenantContextMigrations(context.dialect, { tablePrefix: context.tablePrefix }) },
+    migrationTableName: migrationTable,
+    migrationLockTableName: migrationLockTable,
+    migrationFailure,
+  });
 }

@@ -1,17 +1,9 @@
 import type { DialectAdapter, Kysely } from 'kysely';
+import type { SqlDialect } from '@tenantkit/core/kysely';
 import { TenantContextError } from '../../errors.js';
 
-/**
- * The SQL dialects the Kysely stores speak. PGlite, Neon, CockroachDB and other dialects built
- * on Kysely's `PostgresAdapter` are `'postgres'`; MariaDB, PlanetScale and other
- * `MysqlAdapter` dialects are `'mysql'`; Kysely's `SqliteDialect` (better-sqlite3) is `'sqlite'`.
- *
- * @example
- * ```ts
- * const dialect: SqlDialect = 'postgres';
- * ```
- */
-export type SqlDialect = 'postgres' | 'mysql' | 'sqlite';
+// The dialect names are shared by every package's Kysely stores.
+export type { SqlDialect };
 
 /**
  * Every value of {@link SqlDialect}, for validation.
