@@ -1,3 +1,4 @@
+import { createTypedEventBus } from '@tenantkit/core';
 import type { LifecycleRun, LifecycleRunState } from './lifecycle/lifecycle-run.js';
 import type { Membership, Tenant, TenantDomain, TenantStatus } from './tenant.js';
 
@@ -108,46 +109,5 @@ export interface TenantEventBusOptions {
  * ```
  */
 export function createTenantEventBus(options: TenantEventBusOptions = {}): TenantEventBus {
-  const listeners = new Map<TenantEventName, Set<TenantEventListener<never>>>();
-  const onListenerError =
-    options.onListenerError ??
-    ((error: unknown, eventName: TenantEventName) => {
-      console.error(`[tenantkit] listener of "${eventName}" failed`, error);
-    });
-  // Reporting must not fail the operation that emitted either.
-  const reportError = (error: unknown, eventName: TenantEventName) => {
-    try {
-      onListenerError(error, eventName);
-    } catch {
-      // Nothing sensible is left to do with an error reporter that throws.
-    }
-  };
-
-  return {
-    on(name, listener) {
-      let set = listeners.get(name);
-      if (set === undefined) {
-        set = new Set();
-        listeners.set(name, set);
-      }
-      // Stored type-erased; `emit` only ever passes the payload that matches `name`.
-      const erased = listener as unknown as TenantEventListener<never>;
-      set.add(erased);
-      return () => {
-        set.delete(erased);
-      };
-    },
-    emit(name, payload) {
-      const set = listeners.get(name);
-      if (set === undefined) return;
-      for (const listener of [...set]) {
-        try {
-          const result = (listener as unknown as TenantEventListener<typeof name>)(payload);
-          if (result instanceof Promise) result.catch((error: unknown) => reportError(error, name));
-        } catch (error) {
-          reportError(error, name);
-        }
-      }
-    },
-  };
+  return createTypedEventBus<TenantEventMap>(options);
 }

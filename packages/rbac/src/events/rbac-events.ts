@@ -1,3 +1,4 @@
+import { createTypedEventBus } from '@tenantkit/core';
 import type { RoleAssignment, AssignmentSubject } from '../assignments/role-assignment.js';
 import type { Group, GroupMember } from '../groups/group.js';
 import type { PolicySyncReport } from '../policy/sync-policy.js';
@@ -120,46 +121,5 @@ export interface RbacEventBusOptions {
  * ```
  */
 export function createRbacEventBus(options: RbacEventBusOptions = {}): RbacEventBus {
-  const listeners = new Map<RbacEventName, Set<RbacEventListener<never>>>();
-  const onListenerError =
-    options.onListenerError ??
-    ((error: unknown, eventName: RbacEventName) => {
-      console.error(`[tenantkit] listener of "${eventName}" failed`, error);
-    });
-  // Reporting must not fail the operation that emitted either.
-  const reportError = (error: unknown, eventName: RbacEventName) => {
-    try {
-      onListenerError(error, eventName);
-    } catch {
-      // Nothing sensible is left to do with an error reporter that throws.
-    }
-  };
-
-  return {
-    on(name, listener) {
-      let set = listeners.get(name);
-      if (set === undefined) {
-        set = new Set();
-        listeners.set(name, set);
-      }
-      // Stored type-erased; `emit` only ever passes the payload that matches `name`.
-      const erased = listener as unknown as RbacEventListener<never>;
-      set.add(erased);
-      return () => {
-        set.delete(erased);
-      };
-    },
-    emit(name, payload) {
-      const set = listeners.get(name);
-      if (set === undefined) return;
-      for (const listener of [...set]) {
-        try {
-          const result = (listener as unknown as RbacEventListener<typeof name>)(payload);
-          if (result instanceof Promise) result.catch((error: unknown) => reportError(error, name));
-        } catch (error) {
-          reportError(error, name);
-        }
-      }
-    },
-  };
+  return createTypedEventBus<RbacEventMap>(options);
 }
