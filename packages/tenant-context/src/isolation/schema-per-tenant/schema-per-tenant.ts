@@ -554,6 +554,10 @@ export function createSchemaPerTenant<TenantDatabase = any>(options: SchemaPerTe
             const owner = await findOwnershipBySchema(trx, controlSchema, schema);
             if (owner !== undefined) throw collision(tenantId, schema, owner.tenantId);
             if (await schemaExists(trx, schema)) {
+              // A tenant mapped onto the same name may have committed its claim between the two
+              // reads (each statement sees what committed before it): that is a collision, not a squat.
+              const ownerNow = await findOwnershipBySchema(trx, controlSchema, schema);
+              if (ownerNow !== undefined) throw collision(tenantId, schema, ownerNow.tenantId);
               throw new TenantContextError(
                 'STORE_CONFLICT',
                 `Schema "${schema}" already exists but no tenant owns it; it is never adopted (dropping the tenant would destroy it): rename or drop it`,
