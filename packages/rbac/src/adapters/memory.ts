@@ -16,11 +16,11 @@ import {
   assertAssignmentLimit,
   assertEpochMs,
   assertNextVersion,
-  assertOneOf,
   assertPageLimit,
   assertRoleTenant,
   assertStoreString,
 } from './memory/store-argument-guards.js';
+import { assertAssignmentStatus, assertStorableAssignment, assertStorableGroup, assertStorableRole, assertStorableSubject } from './store-record-guards.js';
 
 /*
  * The reference implementation of `RbacStore`. It lives in one process, so every method is
@@ -64,8 +64,6 @@ interface TenantRecords {
   readonly assignments: Map<string, RoleAssignment>;
 }
 
-const assignmentStatuses = ['active', 'pending'] as const;
-const subjectTypes = ['user', 'group'] as const;
 
 function copyRecord<T>(record: T): T {
   try {
@@ -85,49 +83,6 @@ function isExpired(assignment: RoleAssignment, now: number): boolean {
 
 function isOfSubject(assignment: RoleAssignment, type: AssignmentSubject['type'], id: string): boolean {
   return assignment.subjectType === type && assignment.subjectId === id;
-}
-
-function assertRole(role: Role): void {
-  assertRoleTenant(role.tenantId);
-  assertStoreString(role.key, 'key');
-  assertStoreString(role.name, 'name');
-  if (!Number.isSafeInteger(role.version) || role.version < 1) {
-    throw new RbacError('VALIDATION_FAILED', 'A role version must be a positive safe integer', { details: { field: 'version' } });
-  }
-  assertEpochMs(role.createdAt, 'createdAt');
-  assertEpochMs(role.updatedAt, 'updatedAt');
-}
-
-function assertGroup(group: Group): void {
-  assertStoreString(group.tenantId, 'tenantId');
-  assertStoreString(group.id, 'id');
-  assertStoreString(group.name, 'name');
-  assertStoreString(group.path, 'path');
-  if (group.parentId !== null) assertStoreString(group.parentId, 'parentId');
-  assertEpochMs(group.createdAt, 'createdAt');
-  assertEpochMs(group.updatedAt, 'updatedAt');
-}
-
-function assertAssignment(assignment: RoleAssignment): void {
-  assertStoreString(assignment.tenantId, 'tenantId');
-  assertStoreString(assignment.id, 'id');
-  assertOneOf(assignment.subjectType, subjectTypes, 'subjectType');
-  assertStoreString(assignment.subjectId, 'subjectId');
-  assertStoreString(assignment.roleKey, 'roleKey');
-  assertOneOf(assignment.status, assignmentStatuses, 'status');
-  if (assignment.expiresAt !== null) assertEpochMs(assignment.expiresAt, 'expiresAt');
-  if (assignment.grantedBy !== null) assertStoreString(assignment.grantedBy, 'grantedBy');
-  if (assignment.approvedBy !== null) assertStoreString(assignment.approvedBy, 'approvedBy');
-  assertEpochMs(assignment.createdAt, 'createdAt');
-  assertEpochMs(assignment.updatedAt, 'updatedAt');
-}
-
-function assertSubject(subject: AssignmentSubject): void {
-  if (typeof subject !== 'object' || subject === null) {
-    throw new RbacError('VALIDATION_FAILED', 'A subject must be an object', { details: { field: 'subject' } });
-  }
-  assertOneOf(subject.type, subjectTypes, 'subject type');
-  assertStoreString(subject.id, 'subject id');
 }
 
 /**
@@ -176,7 +131,7 @@ export function memoryRbacStore(options: MemoryRbacStoreOptions = {}): RbacStore
   }
 
   function insertRole(role: Role): boolean {
-    assertRole(role);
+    assertStorableRole(role);
     const stored = copyRecord(role);
     const records = writableRecordsOf(stored.tenantId);
     if (records.roles.has(stored.key)) return false;
@@ -186,7 +141,7 @@ export function memoryRbacStore(options: MemoryRbacStoreOptions = {}): RbacStore
   }
 
   function insertGroup(group: Group): boolean {
-    assertGroup(group);
+    assertStorableGroup(group);
     const stored = copyRecord(group);
     const records = writableRecordsOf(stored.tenantId);
     if (records.groups.has(stored.id) || siblingHasName(records, stored.parentId, stored.name, stored.id)) return false;
@@ -217,7 +172,7 @@ export function memoryRbacStore(options: MemoryRbacStoreOptions = {}): RbacStore
     assignment: RoleAssignment,
     limits: { readonly maxAssignments: number | null; readonly now: number },
   ): InsertAssignmentOutcome {
-    assertAssignment(assignment);
+    assertStorableAssignment(assignment);
     assertAssignmentLimit(limits.maxAssignments);
     assertEpochMs(limits.now, 'now');
     const stored = copyRecord(assignment);
@@ -282,7 +237,7 @@ export function memoryRbacStore(options: MemoryRbacStoreOptions = {}): RbacStore
     },
 
     async updateRole(role, expectedVersion) {
-      assertRole(role);
+      assertStorableRole(role);
       assertNextVersion(role.version, expectedVersion);
       const records = recordsOf(role.tenantId);
       const current = records?.roles.get(role.key);
@@ -455,7 +410,7 @@ export function memoryRbacStore(options: MemoryRbacStoreOptions = {}): RbacStore
       if (!Array.isArray(subjects)) {
         throw new RbacError('VALIDATION_FAILED', 'The subjects must be a list', { details: { field: 'subjects' } });
       }
-      subjects.forEach(assertSubject);
+      subjects.forEach((subject) => assertStorableSubject(subject));
       const records = recordsOf(tenantId);
       if (records === undefined || subjects.length === 0) return [];
       const found = [...records.assignments.values()].filter((assignment) =>
@@ -468,8 +423,8 @@ export function memoryRbacStore(options: MemoryRbacStoreOptions = {}): RbacStore
       assertStoreString(tenantId, 'tenantId');
       assertPageLimit(query.limit);
       if (query.roleKey !== undefined) assertStoreString(query.roleKey, 'roleKey');
-      if (query.subject !== undefined) assertSubject(query.subject);
-      if (query.status !== undefined) assertOneOf(query.status, assignmentStatuses, 'status');
+      if (query.subject !== undefined) assertStorableSubject(query.subject);
+      if (query.status !== undefined) assertAssignmentStatus(query.status);
       const afterId = query.cursor === undefined ? null : decodeAssignmentCursor(query.cursor);
       const matches = [...(recordsOf(tenantId)?.assignments.values() ?? [])]
         .filter(

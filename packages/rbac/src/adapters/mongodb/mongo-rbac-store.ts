@@ -53,7 +53,7 @@ import {
   assertStorableGroupMember,
   assertStorableRole,
   assertStorableSubject,
-} from './rbac-record-guards.js';
+} from '../store-record-guards.js';
 
 /** Snapshot reads and majority commits: a transaction decides on one consistent state. */
 function transactionOptions(): TransactionOptions {

@@ -1,13 +1,13 @@
-import type { AssignmentSubject, RoleAssignment } from '../../assignments/role-assignment.js';
-import { RbacError } from '../../errors.js';
-import type { Group, GroupMember } from '../../groups/group.js';
-import type { Role } from '../../roles/role.js';
-import { assertEpochMs, assertOneOf, assertRoleTenant, assertStoreString } from '../memory/store-argument-guards.js';
+import type { AssignmentSubject, RoleAssignment } from '../assignments/role-assignment.js';
+import { RbacError } from '../errors.js';
+import type { Group, GroupMember } from '../groups/group.js';
+import type { Role } from '../roles/role.js';
+import { assertEpochMs, assertOneOf, assertRoleTenant, assertStoreString } from './memory/store-argument-guards.js';
 
 /*
- * The checks the MongoDB store makes on records before they become documents: the same
- * `VALIDATION_FAILED` refusals as the memory store, so a malformed record (an operator object
- * as an id, a fractional timestamp) fails alike whatever the store.
+ * The checks the memory and MongoDB stores make on records before they keep them: the same
+ * `VALIDATION_FAILED` refusals everywhere, so a malformed record (an operator object as an id,
+ * a fractional timestamp) fails alike whatever the store.
  */
 
 const subjectTypes = ['user', 'group'] as const;
