@@ -26,3 +26,4 @@ export {
   type RbacStoreConformanceOptions,
 } from './rbac-conformance.js';
 export { buildRole, buildGroup, buildGroupMember, buildAssignment } from './rbac-fixtures.js';
+export { useLocalHttpServers, type ListeningApp } from './local-http-servers.js';

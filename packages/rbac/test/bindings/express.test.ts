@@ -1,28 +1,13 @@
-import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
-import express, { type ErrorRequestHandler, type Express, type Request } from 'express';
-import { afterEach, describe, expect, it } from 'vitest';
+import express, { type ErrorRequestHandler, type Request } from 'express';
+import { useLocalHttpServers } from '@tenantkit/test-utils';
+import { describe, expect, it } from 'vitest';
 import { createRbacMiddleware } from '@tenantkit/rbac/express';
 import { RbacError } from '../../src/errors.js';
 import type { RbacPrincipal } from '../../src/principal.js';
 import { createFixtureChecker, principalFromHeader } from './fixture-checker.js';
 
-const servers: Server[] = [];
-
-afterEach(async () => {
-  await Promise.all(servers.splice(0).map((server) => new Promise((resolve) => server.close(resolve))));
-});
-
-async function listen(app: Express): Promise<string> {
-  const server = app.listen(0, '127.0.0.1');
-  servers.push(server);
-  await new Promise<void>((resolve, reject) => {
-    server.once('listening', resolve);
-    server.once('error', reject);
-  });
-  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-}
+const listen = useLocalHttpServers();
 
 const documents: Record<string, { ownerId: string }> = { doc_1: { ownerId: 'usr_editor' }, doc_2: { ownerId: 'usr_other' } };
 

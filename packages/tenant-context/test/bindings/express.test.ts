@@ -1,8 +1,7 @@
-import type { AddressInfo } from 'node:net';
-import type { Server } from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
-import express, { type ErrorRequestHandler, type Express } from 'express';
-import { afterEach, describe, expect, it } from 'vitest';
+import express, { type ErrorRequestHandler } from 'express';
+import { useLocalHttpServers } from '@tenantkit/test-utils';
+import { describe, expect, it } from 'vitest';
 import { tenantErrorHandler, tenantMiddleware } from '@tenantkit/tenant-context/express';
 import { memoryTenantStore } from '../../src/adapters/memory.js';
 import { createTenantRegistry, type TenantRegistry } from '../../src/registry/tenant-registry.js';
@@ -12,21 +11,7 @@ import { fromTokenClaim } from '../../src/resolution/token-claim-source.js';
 import { currentTenantId, requireTenantId } from '../../src/scope/tenant-scope.js';
 import type { TenantStore } from '../../src/store.js';
 
-const servers: Server[] = [];
-
-afterEach(async () => {
-  await Promise.all(servers.splice(0).map((server) => new Promise((resolve) => server.close(resolve))));
-});
-
-async function listen(app: Express): Promise<string> {
-  const server = app.listen(0, '127.0.0.1');
-  servers.push(server);
-  await new Promise<void>((resolve, reject) => {
-    server.once('listening', resolve);
-    server.once('error', reject);
-  });
-  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-}
+const listen = useLocalHttpServers();
 
 async function tenants(store: TenantStore = memoryTenantStore()) {
   const registry = createTenantRegistry({ store });
