@@ -72,6 +72,11 @@ export const errorHttpStatus = {
   ASSIGNMENT_NOT_FOUND: 404,
   ASSIGNMENT_NOT_PENDING: 409,
   POLICY_INVALID: 400,
+  // ratelimit
+  RATE_LIMITED: 429,
+  CLIENT_DENIED: 403,
+  RATE_LIMIT_KEY_INVALID: 400,
+  RATE_LIMIT_POLICY_NOT_FOUND: 500,
 } as const satisfies Record<string, number>;
 
 /**
