@@ -12,6 +12,8 @@ import { TenantkitError, type ErrorCode, type TenantkitErrorOptions } from '@ten
  * - `STORE_UNAVAILABLE` (503): the store failed and the policy fails closed.
  * - `CONFIGURATION_INVALID` (500), `VALIDATION_FAILED` (400): bad options or arguments.
  * - `TENANT_SCOPE_REQUIRED` (500): a tenant-keyed policy ran with no tenant in scope or given.
+ * - `TENANT_SCOPE_CONFLICT` (500): the subject names a tenant other than the one in scope.
+ * - `PLAN_NOT_FOUND` (400): the tenant's plan is not in the catalog.
  *
  * @example
  * ```ts
@@ -24,6 +26,7 @@ export type RateLimitErrorCode = Extract<
   | 'CONFIGURATION_INVALID'
   | 'STORE_UNAVAILABLE'
   | 'TENANT_SCOPE_REQUIRED'
+  | 'TENANT_SCOPE_CONFLICT'
   | 'PLAN_NOT_FOUND'
   | 'RATE_LIMITED'
   | 'CLIENT_DENIED'
