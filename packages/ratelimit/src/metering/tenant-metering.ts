@@ -17,7 +17,7 @@ export interface TenantMeterCounters {
 
 /**
  * Noisy-neighbour visibility: admitted and rejected requests per tenant, bounded in memory
- * (tenants past `maxTenants` are counted under the tenant id `"_other"`).
+ * (tenants past `maxTenants` are counted under the tenant id `"(other)"`).
  *
  * @example
  * ```ts
@@ -27,9 +27,12 @@ export interface TenantMeterCounters {
 export interface TenantMetering {
   /** Counts one decision. */
   record(tenantId: string | undefined, outcome: 'admitted' | 'rejected' | 'shadowRejected', degraded: boolean): void;
-  /** A copy of every tenant's counters (requests with no tenant under `"_none"`). */
+  /** A copy of every tenant's counters (requests with no tenant under `"(none)"`). */
   snapshot(): ReadonlyMap<string, TenantMeterCounters>;
-  /** Prometheus text exposition: `tenantkit_ratelimit_requests_total{tenant,outcome}`. */
+  /**
+   * Prometheus text exposition: `tenantkit_ratelimit_requests_total{tenant,outcome}` and
+   * `tenantkit_ratelimit_requests_degraded_total{tenant}` (decisions a failure policy made).
+   */
   toPrometheusText(options?: { readonly metricName?: string }): string;
   /** Zeroes every counter. */
   reset(): void;
