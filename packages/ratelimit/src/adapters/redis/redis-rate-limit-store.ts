@@ -1,0 +1,261 @@
+import type { Cluster, Redis } from 'ioredis';
+import { RateLimiterRedis } from 'rate-limiter-flexible';
+import { RateLimitError } from '../../errors.js';
+import { assertConsumeEntries, assertLimiterSpec, limiterSpecId } from '../../stores/limiter-spec-guards.js';
+import type { LimiterSpec, RateLimitStore, StoreConsumeEntry, StoreConsumeResult } from '../../stores/rate-limit-store.js';
+import {
+  burstKeyOf,
+  consumeAllArguments,
+  consumeAllLua,
+  counterKeyOf,
+  decodeConsumeAllReply,
+  refundLua,
+  type DecodedScriptEntry,
+} from './consume-all-script.js';
+import { groupByHashTag, hashTagOf, type HashTagGroup } from './hash-tag-groups.js';
+
+/**
+ * The clients {@link redisRateLimitStore} takes: an ioredis `Redis` or `Cluster`.
+ *
+ * @example
+ * ```ts
+ * const client: RedisRateLimitClient = new Redis(process.env.REDIS_URL!);
+ * ```
+ */
+export type RedisRateLimitClient = Redis | Cluster;
+
+/**
+ * Options of {@link redisRateLimitStore}.
+ *
+ * @example
+ * ```ts
+ * const options: RedisRateLimitStoreOptions = { kind: 'redis-sessions' };
+ * ```
+ */
+export interface RedisRateLimitStoreOptions {
+  /** The store's `kind` in logs and metrics; default `'redis'`, or `'redis-cluster'` for a Cluster. */
+  readonly kind?: string;
+}
+
+/** The names the scripts are defined under on the caller's client (ioredis has no undefine). */
+const CONSUME_ALL_COMMAND = 'tenantkitRateLimitConsumeAll';
+const REFUND_COMMAND = 'tenantkitRateLimitRefund';
+
+type ScriptCommand = (...args: (string | number)[]) => Promise<unknown>;
+
+function isRedisClient(value: unknown): value is RedisRateLimitClient {
+  if (typeof value !== 'object' || value === null) return false;
+  const candidate = value as Record<string, unknown>;
+  return (
+    typeof candidate.defineCommand === 'function' &&
+    typeof candidate.status === 'string' &&
+    typeof candidate.isCluster === 'boolean'
+  );
+}
+
+function unavailable(message: string, cause?: unknown): RateLimitError {
+  return new RateLimitError('STORE_UNAVAILABLE', message, cause === undefined ? undefined : { cause });
+}
+
+/** One script call: the entries of one hash-tag group (all entries on a single node). */
+interface ScriptCall {
+  readonly indexes: readonly number[];
+  readonly entries: readonly StoreConsumeEntry[];
+}
+
+/**
+ * A {@link RateLimitStore} on Redis through ioredis, single node or Redis Cluster, shared by
+ * every process using the same Redis.
+ *
+ * - `limiter(spec)` is rate-limiter-flexible's `RateLimiterRedis` for the spec (memoised,
+ *   `rejectIfRedisNotReady: true`), for get/delete/penalty/reward/block by key.
+ * - `consumeAll` runs one Lua script (EVALSHA; ioredis sends EVAL once per connection) that
+ *   counts exactly as `RateLimiterRedis` and `BurstyRateLimiter` do, on the same keys
+ *   (`${keyPrefix}:${key}`, burst `${keyPrefix}:burst:${key}`), and is all-or-nothing: when an
+ *   entry refuses, the admitting entries' charges are taken back inside the script. On a single
+ *   node that is one round trip for the whole request.
+ * - On a Cluster the entries are grouped by the `{hash tag}` of their key (every counter of one
+ *   tenant shares `{tenant}`, so a request of one tenant is still one call); groups run in
+ *   parallel, and when one refuses, the charges of the groups that admitted are taken back by a
+ *   second script (a counter is never left below 0). Between the two calls another client can
+ *   see those charges: it may be refused, never over-admitted. A Cluster entry with a burst
+ *   bucket needs a hash tag (its two counters must share a slot).
+ * - When the client is not `ready` (connecting, reconnecting, closed) calls reject at once
+ *   with `STORE_UNAVAILABLE` instead of waiting in ioredis's offline queue, so the limiter's
+ *   failure policy takes over; the first call after ioredis reconnects uses Redis again.
+ * - It never runs KEYS or FLUSHDB, and never closes the client: `close()` only stops the store.
+ *
+ * @throws RateLimitError `CONFIGURATION_INVALID` for a client that is not an ioredis client or bad options.
+ * @example
+ * ```ts
+ * import Redis from 'ioredis';
+ * import { createRateLimiter } from '@tenantkit/ratelimit';
+ * import { redisRateLimitStore } from '@tenantkit/ratelimit/redis';
+ *
+ * const redis = new Redis(process.env.REDIS_URL!);
+ * const limiter = createRateLimiter({ store: redisRateLimitStore(redis), policies });
+ * // on shutdown:
+ * await limiter.close();
+ * await redis.quit();
+ * ```
+ */
+export function redisRateLimitStore(client: RedisRateLimitClient, options: RedisRateLimitStoreOptions = {}): RateLimitStore {
+  if (!isRedisClient(client)) {
+    throw new RateLimitError('CONFIGURATION_INVALID', 'redisRateLimitStore: client must be an ioredis Redis or Cluster');
+  }
+  if (typeof options !== 'object' || options === null) {
+    throw new RateLimitError('CONFIGURATION_INVALID', 'redisRateLimitStore: options must be an object');
+  }
+  const cluster = client.isCluster;
+  const kind = options.kind ?? (cluster ? 'redis-cluster' : 'redis');
+  if (typeof kind !== 'string' || kind.length === 0) {
+    throw new RateLimitError('CONFIGURATION_INVALID', 'redisRateLimitStore: kind must be a non-empty string');
+  }
+
+  client.defineCommand(CONSUME_ALL_COMMAND, { lua: consumeAllLua });
+  if (cluster) client.defineCommand(REFUND_COMMAND, { lua: refundLua });
+  const commands = client as unknown as Record<string, ScriptCommand>;
+  const limiters = new Map<string, RateLimiterRedis>();
+  let limitersBySpec = new WeakMap<LimiterSpec, RateLimiterRedis>();
+  let closed = false;
+
+  function assertUsable(): void {
+    if (closed) throw unavailable('The Redis rate-limit store is closed');
+    if (client.status !== 'ready') throw unavailable(`The Redis connection is not ready (status "${client.status}")`);
+  }
+
+  function limiterOf(spec: LimiterSpec): RateLimiterRedis {
+    const cached = limitersBySpec.get(spec);
+    if (cached !== undefined) return cached;
+    assertLimiterSpec(spec);
+    const id = limiterSpecId(spec);
+    let limiter = limiters.get(id);
+    if (limiter === undefined) {
+      limiter = new RateLimiterRedis({
+        storeClient: client,
+        keyPrefix: spec.keyPrefix,
+        points: spec.points,
+        duration: spec.duration,
+        blockDuration: spec.blockDuration,
+        rejectIfRedisNotReady: true,
+      });
+      limiters.set(id, limiter);
+    }
+    limitersBySpec.set(spec, limiter);
+    return limiter;
+  }
+
+  function scriptCallsOf(entries: readonly StoreConsumeEntry[]): ScriptCall[] {
+    if (!cluster) return [{ indexes: entries.map((_, index) => index), entries }];
+    const keys = entries.map(counterKeyOf);
+    keys.forEach((key, index) => {
+      if (entries[index]!.spec.burst !== undefined && hashTagOf(key) === undefined) {
+        throw new RateLimitError(
+          'VALIDATION_FAILED',
+          'On a Redis Cluster a key with a burst bucket needs a {hash tag}: its two counters must share a slot',
+          { details: { field: `entries[${index}].key` } },
+        );
+      }
+    });
+    return groupByHashTag(keys).map((group: HashTagGroup) => ({
+      indexes: group.indexes,
+      entries: group.indexes.map((index) => entries[index]!),
+    }));
+  }
+
+  async function runScript(call: ScriptCall): Promise<DecodedScriptEntry[]> {
+    const reply = await commands[CONSUME_ALL_COMMAND]!(...consumeAllArguments(call.entries));
+    return decodeConsumeAllReply(call.entries, reply);
+  }
+
+  /** Takes back what an admitted group charged; returns its results after the refund. */
+  async function refundGroup(call: ScriptCall, decoded: readonly DecodedScriptEntry[]): Promise<StoreConsumeResult[]> {
+    const keys: string[] = [];
+    const points: number[] = [];
+    call.entries.forEach((entry, index) => {
+      keys.push(decoded[index]!.state === 'burst' ? burstKeyOf(entry) : counterKeyOf(entry));
+      points.push(entry.points);
+    });
+    const reply = await commands[REFUND_COMMAND]!(keys.length, ...keys, ...points);
+    if (!Array.isArray(reply) || reply.length !== keys.length * 2) throw new TypeError('The refund script replied a reply of another shape');
+    return call.entries.map((entry, index) => {
+      const { state, result } = decoded[index]!;
+      // A burst refund leaves the window's counter (which refused) as it was.
+      if (state === 'burst') return result;
+      const consumed = Number(reply[index * 2]);
+      return {
+        allowed: true,
+        consumed,
+        remaining: Math.max(entry.spec.points - consumed, 0),
+        msBeforeNext: Math.max(Number(reply[index * 2 + 1]), 0),
+        burst: false,
+      };
+    });
+  }
+
+  async function consumeAcrossGroups(calls: readonly ScriptCall[], count: number): Promise<StoreConsumeResult[]> {
+    const settled = await Promise.allSettled(calls.map(runScript));
+    const results = new Array<StoreConsumeResult>(count);
+    const admittedGroups: { call: ScriptCall; decoded: DecodedScriptEntry[] }[] = [];
+    let refused = false;
+    let failure: unknown;
+    settled.forEach((outcome, groupIndex) => {
+      const call = calls[groupIndex]!;
+      if (outcome.status === 'rejected') {
+        failure ??= outcome.reason;
+        return;
+      }
+      const decoded = outcome.value;
+      decoded.forEach(({ result }, index) => {
+        results[call.indexes[index]!] = result;
+      });
+      // A refused group already took back its own admitted charges inside its script.
+      if (decoded.every(({ state }) => state !== 'refused')) admittedGroups.push({ call, decoded });
+      else refused = true;
+    });
+    if (failure === undefined && !refused) return results;
+
+    // Something refused or failed: the groups that admitted must not keep their charges.
+    const refunds = await Promise.allSettled(
+      admittedGroups.map(async ({ call, decoded }) => {
+        const refunded = await refundGroup(call, decoded);
+        refunded.forEach((result, index) => {
+          results[call.indexes[index]!] = result;
+        });
+      }),
+    );
+    const refundFailure = refunds.find((outcome) => outcome.status === 'rejected');
+    if (failure !== undefined) throw failure;
+    if (refundFailure !== undefined) throw refundFailure.reason;
+    return results;
+  }
+
+  return {
+    kind,
+    shared: true,
+
+    limiter(spec) {
+      return limiterOf(spec);
+    },
+
+    async consumeAll(entries) {
+      assertConsumeEntries(entries);
+      for (const entry of entries) limiterOf(entry.spec);
+      if (entries.length === 0) return [];
+      const calls = scriptCallsOf(entries);
+      assertUsable();
+      try {
+        if (calls.length === 1) return (await runScript(calls[0]!)).map(({ result }) => result);
+        return await consumeAcrossGroups(calls, entries.length);
+      } catch (error) {
+        throw unavailable('The Redis rate-limit store could not count the request', error);
+      }
+    },
+
+    async close() {
+      closed = true;
+      limiters.clear();
+      limitersBySpec = new WeakMap();
+    },
+  };
+}

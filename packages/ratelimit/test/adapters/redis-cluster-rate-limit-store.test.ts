@@ -1,0 +1,195 @@
+import { randomBytes } from 'node:crypto';
+import { describeRateLimitStoreConformance, describeWithRedisCluster } from '@tenantkit/test-utils';
+import { Cluster } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { redisRateLimitStore } from '../../src/adapters/redis.js';
+import type { LimiterSpec, RateLimitStore } from '../../src/stores/rate-limit-store.js';
+
+const code = (c: string) => expect.objectContaining({ code: c });
+
+const filePrefix = `tk:rl-test:redis-cluster-store:${process.pid}:${randomBytes(4).toString('hex')}`;
+
+/** SCAN + UNLINK under `prefix` on every master. */
+async function unlinkByPrefix(client: Cluster, prefix: string): Promise<void> {
+  for (const node of client.nodes('master')) {
+    let cursor = '0';
+    do {
+      const [next, keys] = await node.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 500);
+      cursor = next;
+      // One UNLINK per key: the keys of one page span many slots.
+      for (const key of keys) await node.unlink(key);
+    } while (cursor !== '0');
+  }
+}
+
+function spec(name: string, limit: Omit<LimiterSpec, 'keyPrefix'>): LimiterSpec {
+  return { keyPrefix: `${filePrefix}:${name}:${randomBytes(4).toString('hex')}`, ...limit };
+}
+
+/** The names of the commands the Cluster client sends. */
+function countCommands(client: Cluster): { readonly names: string[]; restore(): void } {
+  const names: string[] = [];
+  const original = client.sendCommand;
+  client.sendCommand = function countedSendCommand(this: Cluster, ...args: Parameters<Cluster['sendCommand']>) {
+    names.push(args[0].name);
+    return original.apply(this, args);
+  };
+  return {
+    names,
+    restore() {
+      client.sendCommand = original;
+    },
+  };
+}
+
+await describeWithRedisCluster('redisRateLimitStore on a 3-master Redis Cluster', (cluster) => {
+  let client: Cluster;
+
+  beforeAll(async () => {
+    client = new Cluster([...cluster().nodes]);
+    await client.ping();
+  });
+
+  afterAll(async () => {
+    await unlinkByPrefix(client, filePrefix);
+    await client.quit();
+  });
+
+  describeRateLimitStoreConformance('redis cluster', async () => {
+    const store = redisRateLimitStore(client);
+    const keyPrefix = `${filePrefix}:conformance`;
+    return {
+      store,
+      keyPrefix,
+      cleanup: async () => {
+        await store.close();
+        await unlinkByPrefix(client, keyPrefix);
+      },
+    };
+  });
+
+  describe('Cluster specifics', () => {
+    let store: RateLimitStore;
+
+    beforeAll(() => {
+      store = redisRateLimitStore(client);
+    });
+
+    afterAll(() => store.close());
+
+    it('is a shared store named redis-cluster', () => {
+      expect(store).toMatchObject({ kind: 'redis-cluster', shared: true });
+    });
+
+    it("keeps one tenant's counters in one slot and counts its request in one script call", async () => {
+      const tenant = spec('slot-tenant', { points: 100, duration: 60, blockDuration: 0 });
+      const user = spec('slot-user', { points: 10, duration: 60, blockDuration: 0, burst: { points: 5, duration: 10 } });
+      const ip = spec('slot-ip', { points: 1, duration: 60, blockDuration: 0 });
+      const request = [
+        { spec: tenant, key: '{acme}', points: 1 },
+        { spec: user, key: '{acme}:u=1', points: 1 },
+        { spec: ip, key: '{acme}:ip=203.0.113.7', points: 1 },
+      ];
+      await store.consumeAll(request);
+      const counted = countCommands(client);
+      try {
+        // The ip entry refuses: one call still charges it and takes the others' charges back.
+        expect((await store.consumeAll(request)).map((result) => result.allowed)).toEqual([true, true, false]);
+      } finally {
+        counted.restore();
+      }
+      expect(counted.names).toEqual(['evalsha']);
+      const slots = await Promise.all(
+        [
+          `${tenant.keyPrefix}:{acme}`,
+          `${user.keyPrefix}:{acme}:u=1`,
+          `${user.keyPrefix}:burst:{acme}:u=1`,
+          `${ip.keyPrefix}:{acme}:ip=203.0.113.7`,
+        ].map((key) => client.cluster('KEYSLOT', key)),
+      );
+      expect(new Set(slots).size).toBe(1);
+      expect(await client.get(`${tenant.keyPrefix}:{acme}`)).toBe('1');
+    });
+
+    it('refunds the admitting groups when another group refuses, with one call per group', async () => {
+      // Two tags on two different masters, so the groups really are separate calls to separate nodes.
+      const tags = ['acme', 'globex', 'initech', 'umbrella', 'hooli', 'stark'];
+      const nodeOf = async (tag: string) => {
+        const slot = Number(await client.cluster('KEYSLOT', `{${tag}}`));
+        const range = (await client.cluster('SLOTS')).find(([from, to]) => slot >= from && slot <= to);
+        return `${range?.[2]?.[0]}:${range?.[2]?.[1]}`;
+      };
+      const first = tags[0]!;
+      const firstNode = await nodeOf(first);
+      let second: string | undefined;
+      for (const tag of tags.slice(1)) if ((await nodeOf(tag)) !== firstNode) second = tag;
+      if (second === undefined) throw new Error('no two test tags on different masters');
+
+      const tenant = spec('refund-tenant', { points: 10, duration: 60, blockDuration: 0 });
+      const burstUser = spec('refund-user', { points: 1, duration: 60, blockDuration: 0, burst: { points: 3, duration: 30 } });
+      const partner = spec('refund-partner', { points: 1, duration: 60, blockDuration: 0 });
+      const request = [
+        { spec: tenant, key: `{${first}}`, points: 2 },
+        { spec: burstUser, key: `{${first}}:u=1`, points: 1 },
+        { spec: partner, key: `{${second}}`, points: 1 },
+      ];
+      expect((await store.consumeAll(request)).map((result) => result.allowed)).toEqual([true, true, true]);
+
+      const counted = countCommands(client);
+      let results;
+      try {
+        results = await store.consumeAll(request);
+      } finally {
+        counted.restore();
+      }
+      expect(results.map((result) => [result.allowed, result.burst])).toEqual([
+        [true, false],
+        [true, true],
+        [false, false],
+      ]);
+      expect(counted.names).toEqual(['evalsha', 'evalsha', 'evalsha']);
+      expect(results[0]).toMatchObject({ consumed: 2, remaining: 8 });
+      expect(await client.get(`${tenant.keyPrefix}:{${first}}`)).toBe('2');
+      // The burst point went back; the window that refused that entry keeps its charge.
+      expect(await client.get(`${burstUser.keyPrefix}:burst:{${first}}:u=1`)).toBeNull();
+      expect(await client.get(`${burstUser.keyPrefix}:{${first}}:u=1`)).toBe('2');
+      expect(await client.get(`${partner.keyPrefix}:{${second}}`)).toBe('2');
+    });
+
+    it('admits exactly the tightest limit out of 50 concurrent requests spanning two tenants', async () => {
+      const tenant = spec('spread-tenant', { points: 100, duration: 60, blockDuration: 0 });
+      const partner = spec('spread-partner', { points: 10, duration: 60, blockDuration: 0 });
+      const results = await Promise.all(
+        Array.from({ length: 50 }, () =>
+          store.consumeAll([
+            { spec: tenant, key: '{acme}', points: 1 },
+            { spec: partner, key: '{globex}', points: 1 },
+          ]),
+        ),
+      );
+      expect(results.filter((pair) => pair.every((result) => result.allowed))).toHaveLength(10);
+      expect(await client.get(`${tenant.keyPrefix}:{acme}`)).toBe('10');
+      expect(await client.get(`${partner.keyPrefix}:{globex}`)).toBe('50');
+    });
+
+    it('refuses a burst entry without a hash tag (its two counters could land in two slots)', async () => {
+      const api = spec('untagged', { points: 1, duration: 60, blockDuration: 0, burst: { points: 1, duration: 10 } });
+      await expect(store.consumeAll([{ spec: api, key: 'acme', points: 1 }])).rejects.toEqual(code('VALIDATION_FAILED'));
+      const plain = spec('untagged-plain', { points: 1, duration: 60, blockDuration: 0 });
+      expect((await store.consumeAll([{ spec: plain, key: 'acme', points: 1 }]))[0]?.allowed).toBe(true);
+    });
+
+    it('rejects at once with STORE_UNAVAILABLE while the Cluster client is not ready', async () => {
+      const lazy = new Cluster([...cluster().nodes], { lazyConnect: true });
+      try {
+        const lazyStore = redisRateLimitStore(lazy);
+        await expect(
+          lazyStore.consumeAll([{ spec: spec('lazy', { points: 1, duration: 60, blockDuration: 0 }), key: '{acme}', points: 1 }]),
+        ).rejects.toEqual(code('STORE_UNAVAILABLE'));
+        expect(lazy.status).toBe('wait');
+      } finally {
+        lazy.disconnect();
+      }
+    });
+  });
+});

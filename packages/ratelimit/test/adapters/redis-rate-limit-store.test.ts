@@ -1,0 +1,272 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { describeRateLimitStoreConformance, describeWithService, testServices, unusedLocalPort } from '@tenantkit/test-utils';
+import { Redis } from 'ioredis';
+import { BurstyRateLimiter, RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { redisRateLimitStore } from '../../src/adapters/redis.js';
+import { consumeAllLua } from '../../src/adapters/redis/consume-all-script.js';
+import type { LimiterSpec, RateLimitStore, StoreConsumeEntry } from '../../src/stores/rate-limit-store.js';
+
+const code = (c: string) => expect.objectContaining({ code: c });
+
+/** Every key of this file is under it, so parallel test files never collide. */
+const filePrefix = `tk:rl-test:redis-store:${process.pid}:${randomBytes(4).toString('hex')}`;
+
+async function unlinkByPrefix(client: Redis, prefix: string): Promise<void> {
+  let cursor = '0';
+  do {
+    const [next, keys] = await client.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 500);
+    cursor = next;
+    if (keys.length > 0) await client.unlink(...keys);
+  } while (cursor !== '0');
+}
+
+function spec(name: string, limit: Omit<LimiterSpec, 'keyPrefix'>): LimiterSpec {
+  return { keyPrefix: `${filePrefix}:${name}:${randomBytes(4).toString('hex')}`, ...limit };
+}
+
+/** Commands a client sends, counted where ioredis hands each one to a connection. */
+function countCommands(client: Redis): { readonly names: string[]; restore(): void } {
+  const names: string[] = [];
+  const original = client.sendCommand;
+  client.sendCommand = function countedSendCommand(this: Redis, ...args: Parameters<Redis['sendCommand']>) {
+    names.push(args[0].name);
+    return original.apply(this, args);
+  };
+  return {
+    names,
+    restore() {
+      client.sendCommand = original;
+    },
+  };
+}
+
+/** What MONITOR sees one client send, between `start()` and a marker the client echoes. */
+async function monitorClient(client: Redis) {
+  const info = String(await client.call('CLIENT', 'INFO'));
+  const address = /addr=(\S+)/.exec(info)?.[1];
+  if (address === undefined) throw new Error(`no addr in CLIENT INFO: ${info}`);
+  const monitor = await client.monitor();
+  let seen: string[][] = [];
+  monitor.on('monitor', (_time: string, args: string[], source: string) => {
+    if (source === address) seen.push(args);
+  });
+  return {
+    async during(work: () => Promise<unknown>): Promise<string[][]> {
+      // A first marker makes sure MONITOR is live before the work starts.
+      await this.settle();
+      seen = [];
+      await work();
+      await this.settle();
+      return seen.filter((args) => args[0]?.toLowerCase() !== 'echo');
+    },
+    async settle(): Promise<void> {
+      const marker = `tk-marker-${randomBytes(6).toString('hex')}`;
+      await client.echo(marker);
+      for (let attempt = 0; attempt < 500 && !seen.some((args) => args[1] === marker); attempt += 1) {
+        await new Promise((resolve) => setTimeout(resolve, 10));
+      }
+      if (!seen.some((args) => args[1] === marker)) throw new Error('MONITOR never saw the marker');
+    },
+    async stop() {
+      monitor.disconnect();
+    },
+  };
+}
+
+await describeWithService('redis', 'redisRateLimitStore on a single Redis node', () => {
+  let client: Redis;
+
+  beforeAll(async () => {
+    client = new Redis(testServices.redis.url);
+    await client.ping();
+  });
+
+  afterAll(async () => {
+    await unlinkByPrefix(client, filePrefix);
+    await client.quit();
+  });
+
+  describeRateLimitStoreConformance('redis', async () => {
+    const store = redisRateLimitStore(client);
+    const keyPrefix = `${filePrefix}:conformance`;
+    return {
+      store,
+      keyPrefix,
+      cleanup: async () => {
+        await store.close();
+        await unlinkByPrefix(client, keyPrefix);
+      },
+    };
+  });
+
+  describe('Redis specifics', () => {
+    let store: RateLimitStore;
+
+    beforeAll(() => {
+      store = redisRateLimitStore(client);
+    });
+
+    afterAll(() => store.close());
+
+    it('is a shared store named redis', () => {
+      expect(store).toMatchObject({ kind: 'redis', shared: true });
+      expect(redisRateLimitStore(client, { kind: 'redis-auth' }).kind).toBe('redis-auth');
+    });
+
+    it('refuses what is not an ioredis client, and bad options', () => {
+      expect(() => redisRateLimitStore({} as never)).toThrow(code('CONFIGURATION_INVALID'));
+      expect(() => redisRateLimitStore(null as never)).toThrow(code('CONFIGURATION_INVALID'));
+      expect(() => redisRateLimitStore(client, { kind: '' })).toThrow(code('CONFIGURATION_INVALID'));
+    });
+
+    it('writes the key layout of rate-limiter-flexible: an integer counter whose PTTL is the window', async () => {
+      const api = spec('layout', { points: 5, duration: 60, blockDuration: 0, burst: { points: 2, duration: 30 } });
+      for (let call = 0; call < 7; call += 1) await store.consumeAll([{ spec: api, key: '{acme}:u=1', points: 1 }]);
+      expect(await client.get(`${api.keyPrefix}:{acme}:u=1`)).toBe('7');
+      expect(await client.get(`${api.keyPrefix}:burst:{acme}:u=1`)).toBe('2');
+      const ttl = await client.pttl(`${api.keyPrefix}:{acme}:u=1`);
+      expect(ttl).toBeGreaterThan(50_000);
+      expect(ttl).toBeLessThanOrEqual(60_000);
+    });
+
+    it('sends one command, one round trip, for a request of three policies and two tenants', async () => {
+      const tenant = spec('trip-tenant', { points: 100, duration: 60, blockDuration: 0 });
+      const user = spec('trip-user', { points: 10, duration: 60, blockDuration: 0, burst: { points: 5, duration: 10 } });
+      const ip = spec('trip-ip', { points: 50, duration: 60, blockDuration: 60 });
+      const request: StoreConsumeEntry[] = [
+        { spec: tenant, key: '{acme}', points: 1 },
+        { spec: user, key: '{acme}:u=1', points: 1 },
+        { spec: ip, key: '{globex}:ip=203.0.113.7', points: 1 },
+      ];
+      await store.consumeAll(request); // loads the script on this connection
+
+      const counted = countCommands(client);
+      try {
+        await store.consumeAll(request);
+      } finally {
+        counted.restore();
+      }
+      expect(counted.names).toEqual(['evalsha']);
+
+      const monitor = await monitorClient(client);
+      try {
+        const seen = await monitor.during(() => store.consumeAll(request));
+        expect(seen.map((args) => args[0]?.toLowerCase())).toEqual(['evalsha']);
+        // And no command outside the script: no KEYS, FLUSHDB, or RLF's own calls.
+      } finally {
+        await monitor.stop();
+      }
+    });
+
+    it('sends EVAL once per connection, then EVALSHA of the same script', async () => {
+      const fresh = new Redis(testServices.redis.url);
+      try {
+        await fresh.ping();
+        const freshStore = redisRateLimitStore(fresh);
+        const api = spec('sha', { points: 10, duration: 60, blockDuration: 0 });
+        const monitor = await monitorClient(fresh);
+        try {
+          const seen = await monitor.during(async () => {
+            for (let call = 0; call < 3; call += 1) await freshStore.consumeAll([{ spec: api, key: '{acme}', points: 1 }]);
+          });
+          const sha = createHash('sha1').update(consumeAllLua).digest('hex');
+          expect(seen.map((args) => [args[0]?.toLowerCase(), args[0]?.toLowerCase() === 'eval' ? 'script' : args[1]])).toEqual([
+            ['eval', 'script'],
+            ['evalsha', sha],
+            ['evalsha', sha],
+          ]);
+        } finally {
+          await monitor.stop();
+        }
+        await freshStore.close();
+      } finally {
+        await fresh.quit();
+      }
+    });
+
+    it('counts exactly as rate-limiter-flexible: the same sequence through RateLimiterRedis and consumeAll', async () => {
+      const limit = { points: 3, duration: 60, blockDuration: 90 } as const;
+      const ours = spec('differential-ours', limit);
+      const theirs = new RateLimiterRedis({ storeClient: client, keyPrefix: spec('differential-rlf', limit).keyPrefix, ...limit });
+      const weights = [1, 2, 1, 1, 3, 1];
+      for (const points of weights) {
+        const [result] = await store.consumeAll([{ spec: ours, key: '{acme}', points }]);
+        const reference = await theirs.consume('{acme}', points).then(
+          (res) => ({ allowed: true, res }),
+          (res: unknown) => {
+            if (!(res instanceof RateLimiterRes)) throw res;
+            return { allowed: false, res };
+          },
+        );
+        expect(result).toMatchObject({
+          allowed: reference.allowed,
+          consumed: reference.res.consumedPoints,
+          remaining: reference.res.remainingPoints,
+        });
+        expect(Math.abs(result!.msBeforeNext - reference.res.msBeforeNext)).toBeLessThan(2_000);
+      }
+    });
+
+    it("shares counters with rate-limiter-flexible's own BurstyRateLimiter over the store's limiters", async () => {
+      const api = spec('bursty', { points: 1, duration: 60, blockDuration: 0, burst: { points: 2, duration: 30 } });
+      const bursty = new BurstyRateLimiter(
+        store.limiter(api),
+        store.limiter({ keyPrefix: `${api.keyPrefix}:burst`, points: 2, duration: 30, blockDuration: 0 }),
+      );
+      await bursty.consume('{acme}'); // window
+      expect((await store.consumeAll([{ spec: api, key: '{acme}', points: 1 }]))[0]).toMatchObject({ allowed: true, burst: true });
+      await bursty.consume('{acme}'); // the second burst point
+      expect((await store.consumeAll([{ spec: api, key: '{acme}', points: 1 }]))[0]).toMatchObject({ allowed: false, consumed: 4 });
+      await expect(bursty.consume('{acme}')).rejects.toBeInstanceOf(RateLimiterRes);
+    });
+
+    it('rejects with STORE_UNAVAILABLE, never a raw driver error, when a script command fails', async () => {
+      const api = spec('wrongtype', { points: 5, duration: 60, blockDuration: 0 });
+      await client.set(`${api.keyPrefix}:{acme}`, 'not a number', 'EX', 60);
+      const failure = await store.consumeAll([{ spec: api, key: '{acme}', points: 1 }]).catch((error: unknown) => error);
+      expect(failure).toEqual(code('STORE_UNAVAILABLE'));
+      expect((failure as Error).cause).toBeInstanceOf(Error);
+    });
+
+    it('after close() rejects, and leaves the client open', async () => {
+      const closing = redisRateLimitStore(client);
+      await closing.close();
+      await expect(closing.consumeAll([{ spec: spec('closed', { points: 1, duration: 60, blockDuration: 0 }), key: '{a}', points: 1 }])).rejects.toEqual(
+        code('STORE_UNAVAILABLE'),
+      );
+      expect(client.status).toBe('ready');
+      expect(await client.ping()).toBe('PONG');
+    });
+  });
+
+  describe('a client that is not ready', () => {
+    const clients: Redis[] = [];
+    afterEach(() => {
+      for (const idle of clients.splice(0)) idle.disconnect();
+    });
+    const api = spec('not-ready', { points: 5, duration: 60, blockDuration: 0 });
+
+    it('rejects at once with STORE_UNAVAILABLE before connecting (lazyConnect)', async () => {
+      const lazy = new Redis(testServices.redis.url, { lazyConnect: true });
+      clients.push(lazy);
+      const store = redisRateLimitStore(lazy);
+      await expect(store.consumeAll([{ spec: api, key: '{acme}', points: 1 }])).rejects.toEqual(code('STORE_UNAVAILABLE'));
+      // Nothing was queued to run later, and nothing connected the client.
+      expect(lazy.status).toBe('wait');
+      await expect(store.limiter(api).get('{acme}')).rejects.toBeInstanceOf(Error);
+    });
+
+    it('rejects at once while ioredis keeps reconnecting to a server that is down, instead of queueing', async () => {
+      const port = await unusedLocalPort();
+      const down = new Redis({ host: '127.0.0.1', port, retryStrategy: () => 50, maxRetriesPerRequest: null });
+      down.on('error', () => {});
+      clients.push(down);
+      const store = redisRateLimitStore(down);
+      // maxRetriesPerRequest: null would keep a queued command waiting forever.
+      await expect(store.consumeAll([{ spec: api, key: '{acme}', points: 1 }])).rejects.toEqual(code('STORE_UNAVAILABLE'));
+      await expect(store.limiter(api).consume('{acme}')).rejects.toBeInstanceOf(Error);
+      expect(down.status).not.toBe('ready');
+    });
+  });
+});
