@@ -75,11 +75,12 @@ interface ScriptCall {
  *   entry refuses, the admitting entries' charges are taken back inside the script. On a single
  *   node that is one round trip for the whole request.
  * - On a Cluster the entries are grouped by the `{hash tag}` of their key (every counter of one
- *   tenant shares `{tenant}`, so a request of one tenant is still one call); groups run in
- *   parallel, and when one refuses, the charges of the groups that admitted are taken back by a
- *   second script (a counter is never left below 0). Between the two calls another client can
- *   see those charges: it may be refused, never over-admitted. A Cluster entry with a burst
- *   bucket needs a hash tag (its two counters must share a slot).
+ *   tenant shares `{tenant}`, so a request of one tenant is still one call). Groups run one
+ *   after another in the order of their first entry and stop at the first refusal; the groups
+ *   that admitted before it are refunded by a second script (a counter is never left below 0),
+ *   and the groups after it are never charged. List per-client policies (IP, user) before
+ *   shared ones (tenant): a flood that its own counter refuses then never touches its tenant's.
+ *   A Cluster entry with a burst bucket needs a hash tag (its two counters must share a slot).
  * - When the client is not `ready` (connecting, reconnecting, closed) calls reject at once
  *   with `STORE_UNAVAILABLE` instead of waiting in ioredis's offline queue, so the limiter's
  *   failure policy takes over; the first call after ioredis reconnects uses Redis again.
@@ -193,29 +194,40 @@ export function redisRateLimitStore(client: RedisRateLimitClient, options: Redis
     });
   }
 
+  /**
+   * Charges the groups one after another, in the order of their first entry, and stops at the
+   * first refusal or failure; the groups charged before it are refunded. Running them in
+   * parallel would let a flood that one group refuses (one IP) inflate another group's shared
+   * counter (its tenant) until the refund, and the legitimate requests refused meanwhile keep
+   * their charges: the flood would spend its tenant's budget. Callers list per-client policies
+   * before shared ones, so a refused client never reaches its tenant's counter at all.
+   */
   async function consumeAcrossGroups(calls: readonly ScriptCall[], count: number): Promise<StoreConsumeResult[]> {
-    const settled = await Promise.allSettled(calls.map(runScript));
     const results = new Array<StoreConsumeResult>(count);
     const admittedGroups: { call: ScriptCall; decoded: DecodedScriptEntry[] }[] = [];
-    let refused = false;
-    let failure: unknown;
-    settled.forEach((outcome, groupIndex) => {
+    let stopped: { failure: unknown } | { refusedAt: number } | undefined;
+    for (let groupIndex = 0; groupIndex < calls.length; groupIndex += 1) {
       const call = calls[groupIndex]!;
-      if (outcome.status === 'rejected') {
-        failure ??= outcome.reason;
-        return;
+      let decoded: DecodedScriptEntry[];
+      try {
+        decoded = await runScript(call);
+      } catch (failure) {
+        stopped = { failure };
+        break;
       }
-      const decoded = outcome.value;
       decoded.forEach(({ result }, index) => {
         results[call.indexes[index]!] = result;
       });
       // A refused group already took back its own admitted charges inside its script.
-      if (decoded.every(({ state }) => state !== 'refused')) admittedGroups.push({ call, decoded });
-      else refused = true;
-    });
-    if (failure === undefined && !refused) return results;
+      if (decoded.some(({ state }) => state === 'refused')) {
+        stopped = { refusedAt: groupIndex };
+        break;
+      }
+      admittedGroups.push({ call, decoded });
+    }
+    if (stopped === undefined) return results;
 
-    // Something refused or failed: the groups that admitted must not keep their charges.
+    // The groups that admitted must not keep their charges.
     const refunds = await Promise.allSettled(
       admittedGroups.map(async ({ call, decoded }) => {
         const refunded = await refundGroup(call, decoded);
@@ -224,9 +236,24 @@ export function redisRateLimitStore(client: RedisRateLimitClient, options: Redis
         });
       }),
     );
+    if ('failure' in stopped) throw stopped.failure;
     const refundFailure = refunds.find((outcome) => outcome.status === 'rejected');
-    if (failure !== undefined) throw failure;
     if (refundFailure !== undefined) throw refundFailure.reason;
+    // Groups after the refusal were never charged: report them from their counters' current state.
+    for (const call of calls.slice(stopped.refusedAt + 1)) {
+      const states = await Promise.all(call.entries.map((entry) => limiterOf(entry.spec).get(entry.key)));
+      states.forEach((state, index) => {
+        const entry = call.entries[index]!;
+        const consumed = state?.consumedPoints ?? 0;
+        results[call.indexes[index]!] = {
+          allowed: consumed + entry.points <= entry.spec.points,
+          consumed,
+          remaining: Math.max(entry.spec.points - consumed, 0),
+          msBeforeNext: Math.max(state?.msBeforeNext ?? 0, 0),
+          burst: false,
+        };
+      });
+    }
     return results;
   }
 
