@@ -48,5 +48,9 @@ export function ipKeyPart(ip: string): string {
   if (groups.length !== 8 || groups.some((group) => !Number.isInteger(group))) {
     throw new RateLimitError('RATE_LIMIT_KEY_INVALID', 'The client IP must be an IPv4 or IPv6 address');
   }
+  // IPv4-mapped in hex form (::ffff:cb00:7107) is the IPv4 address too.
+  if (groups.slice(0, 5).every((group) => group === 0) && groups[5] === 0xffff) {
+    return [groups[6]! >> 8, groups[6]! & 0xff, groups[7]! >> 8, groups[7]! & 0xff].join('.');
+  }
   return `${groups.slice(0, 4).map((group) => group.toString(16)).join(':')}::/64`;
 }
