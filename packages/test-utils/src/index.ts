@@ -27,3 +27,14 @@ export {
 } from './rbac-conformance.js';
 export { buildRole, buildGroup, buildGroupMember, buildAssignment } from './rbac-fixtures.js';
 export { useLocalHttpServers, type ListeningApp } from './local-http-servers.js';
+export {
+  startLocalRedisServer,
+  describeWithLocalRedisServer,
+  type LocalRedisServer,
+  type LocalRedisServerOptions,
+} from './redis-server.js';
+export {
+  describeRateLimitStoreConformance,
+  type RateLimitStoreConformanceFactory,
+  type RateLimitStoreUnderTest,
+} from './ratelimit-conformance.js';
