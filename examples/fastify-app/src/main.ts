@@ -10,6 +10,8 @@ const address = await app.listen({ host: config.host, port: config.port });
 const database = config.database.kind === 'embedded' ? 'embedded PGlite (in memory, no server)' : config.database.kind;
 console.log(`tenantkit Fastify example on ${address} — database: ${database}`);
 console.log(`admin token (x-admin-token): ${config.adminToken}`);
+// Only a token generated for this run: a configured one is a secret that logs must not hold.
+if (process.env.METRICS_TOKEN === undefined) console.log(`metrics token (GET /metrics, authorization: Bearer <token>): ${config.metricsToken}`);
 console.log(`try: curl -s -H 'x-tenant-id: acme' -H 'x-user-id: usr_alice' ${address}/tenant`);
 
 let closing = false;

@@ -4,8 +4,14 @@ import { kyselyPermissionFilter } from '@tenantkit/rbac/kysely';
 import { currentTenant, requireTenantId, runAsSystem, userIdSchema } from '@tenantkit/tenant-context';
 import { timingSafeEqual } from 'node:crypto';
 import { z } from 'zod';
-import { examplePlans } from './plans.js';
-import { newProjectSchema, projectFilterColumns, renameProjectSchema, type Project } from './projects.js';
+import {
+  MAX_PROJECTS_PER_IMPORT,
+  newProjectSchema,
+  projectFilterColumns,
+  projectImportSchema,
+  renameProjectSchema,
+  type Project,
+} from './projects.js';
 import type { ExampleServices } from './services.js';
 
 /**
@@ -19,7 +25,7 @@ import type { ExampleServices } from './services.js';
  * Use cases behind a guard that need the caller take the caller's checked, compiled permissions.
  */
 export function createExampleApplication(services: ExampleServices) {
-  const { registry, memberships, domains, quotas, flags, projects, lifecycle, rbac } = services;
+  const { registry, memberships, domains, quotas, flags, projects, lifecycle, rbac, plans, rateLimits } = services;
 
   function parseBody<Schema extends z.ZodType>(schema: Schema, body: unknown, what = 'request body'): z.output<Schema> {
     const result = schema.safeParse(body);
@@ -76,10 +82,15 @@ export function createExampleApplication(services: ExampleServices) {
     };
   }
 
+  /** Whether a secret given with a request is the configured one (constant time). */
+  function sameSecret(given: unknown, secret: string): boolean {
+    const expected = Buffer.from(secret);
+    const actual = Buffer.from(typeof given === 'string' ? given : '');
+    return actual.length === expected.length && timingSafeEqual(actual, expected);
+  }
+
   function requireAdmin(token: unknown): void {
-    const expected = Buffer.from(services.config.adminToken);
-    const given = Buffer.from(typeof token === 'string' ? token : '');
-    if (given.length !== expected.length || !timingSafeEqual(given, expected)) {
+    if (!sameSecret(token, services.config.adminToken)) {
       throw new TenantkitError('TENANT_UNAUTHENTICATED', 'Admin routes need the x-admin-token header');
     }
   }
@@ -95,6 +106,8 @@ export function createExampleApplication(services: ExampleServices) {
   });
   const domainSchema = z.strictObject({ hostname: z.string().max(255) });
   const reasonSchema = z.strictObject({ reason: z.string().min(1).max(500) });
+  // The registry refuses a plan the catalog does not have (PLAN_NOT_FOUND).
+  const planChangeSchema = z.strictObject({ plan: z.string().min(1).max(64), reason: z.string().min(1).max(500) });
   const addMemberSchema = z.strictObject({ userId: z.string() });
   // Role bodies are validated by rbac's role service (ROLE_INVALID, PERMISSION_INVALID,
   // CONDITION_INVALID); the route only takes the compare-and-set version out of an update.
@@ -176,6 +189,28 @@ export function createExampleApplication(services: ExampleServices) {
       }
     },
 
+    /**
+     * What an import costs in rate-limit points: one per project, as if each were created on
+     * its own. Read before the body is validated, so it never throws; a body that is not an
+     * import costs 1 (validation refuses it), an oversized one the most an import may cost.
+     */
+    projectImportCost(body: unknown): number {
+      const names = (body as { names?: unknown } | null | undefined)?.names;
+      return Array.isArray(names) ? Math.min(Math.max(names.length, 1), MAX_PROJECTS_PER_IMPORT) : 1;
+    },
+
+    /** Guard: projects:create. Creates every named project or none (quota and insert are all-or-nothing). */
+    async importProjects(permissions: CompiledPermissions, body: unknown) {
+      const { names } = parseBody(projectImportSchema, body);
+      await quotas.consume('projects', names.length);
+      try {
+        return await projects.createMany(names, permissions.principal.id, Date.now());
+      } catch (error) {
+        await quotas.release('projects', names.length);
+        throw error;
+      }
+    },
+
     // Guards: projects:read / projects:update / projects:delete, each on the project (projectResource).
     // By id: the repository only ever sees the tenant in scope, so another tenant's project id
     // answers exactly like an id that exists nowhere.
@@ -197,7 +232,7 @@ export function createExampleApplication(services: ExampleServices) {
     // Guard: domains:create
     async addDomain(body: unknown) {
       const tenant = await registry.getTenantOrThrow(requireTenantId());
-      if (!examplePlans.hasFeature(tenant, 'custom-domains')) {
+      if (!plans.hasFeature(tenant, 'custom-domains')) {
         throw new TenantkitError('QUOTA_EXCEEDED', 'Custom domains need the pro or enterprise plan');
       }
       const { hostname } = parseBody(domainSchema, body);
@@ -326,6 +361,34 @@ export function createExampleApplication(services: ExampleServices) {
       requireAdmin(adminToken);
       const { reason } = parseBody(reasonSchema, body);
       return runAsSystem({ reason: `admin reactivate: ${reason}`, actor: 'admin' }, () => registry.reactivateTenant(tenantId, reason));
+    },
+
+    /**
+     * Admin: moves a tenant to another plan (what a billing webhook would do). Its quotas,
+     * features and request budget follow without a restart: the limiter reads the plan on
+     * every check and keeps the counter, so an upgrade lifts a limit the tenant had hit and
+     * resets nothing. This process sees the new plan on the next request (the registry's
+     * event drops the resolver's cached tenant); other processes once their resolver cache
+     * entry expires (30 s).
+     */
+    async changePlan(adminToken: unknown, tenantId: string, body: unknown) {
+      requireAdmin(adminToken);
+      const { plan, reason } = parseBody(planChangeSchema, body);
+      return runAsSystem({ reason: `admin plan change to ${plan}: ${reason}`, actor: 'admin' }, () => registry.updateTenant(tenantId, { plan }));
+    },
+
+    /**
+     * Operator: the rate-limit metrics in Prometheus text (`Authorization: Bearer <METRICS_TOKEN>`).
+     * Not a tenant route: the counters name every tenant, so no tenant admin may read them,
+     * and its own token, so the scraper's credential opens nothing else.
+     */
+    metrics(authorization: unknown): string {
+      // The scheme is case-insensitive (RFC 9110 §11.1).
+      const token = typeof authorization === 'string' && /^bearer /i.test(authorization) ? authorization.slice('bearer '.length) : undefined;
+      if (!sameSecret(token, services.config.metricsToken)) {
+        throw new TenantkitError('TENANT_UNAUTHENTICATED', 'The metrics need an Authorization: Bearer <METRICS_TOKEN> header');
+      }
+      return rateLimits.prometheusText();
     },
 
     async offboardTenant(adminToken: unknown, tenantId: string, body: unknown) {

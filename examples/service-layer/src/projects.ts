@@ -22,6 +22,14 @@ export type Project = {
 export const newProjectSchema = z.strictObject({ name: z.string().trim().min(1).max(120) });
 export const renameProjectSchema = newProjectSchema;
 
+/** The most projects one import creates (and so the most rate-limit points it costs). */
+export const MAX_PROJECTS_PER_IMPORT = 50;
+
+/** An import of several projects in one request (strict, like a single creation). */
+export const projectImportSchema = z.strictObject({
+  names: z.array(newProjectSchema.shape.name).min(1).max(MAX_PROJECTS_PER_IMPORT),
+});
+
 export async function migrateProjects(db: Kysely<ExampleDatabase>): Promise<void> {
   await db.schema
     .createTable('example_projects')
@@ -139,6 +147,14 @@ export function createProjectRepository(db: Kysely<ExampleDatabase>, options: Pr
       await db.insertInto('example_projects').values(row).execute();
       await invalidateList();
       return toProject(row);
+    },
+
+    /** Creates several projects in one insert: all of them or, when it fails, none. */
+    async createMany(names: readonly string[], createdBy: string, now: number): Promise<Project[]> {
+      const rows = names.map((name) => ({ id: createId('prj'), name, created_by: createdBy, created_at: now }));
+      await db.insertInto('example_projects').values(rows).execute();
+      await invalidateList();
+      return rows.map(toProject);
     },
 
     /** Renames a project; resolves the changed project, or undefined when this tenant has none with that id. */

@@ -26,8 +26,9 @@ import { Redis } from 'ioredis';
 import { createExampleRbac } from './access-control.js';
 import type { ExampleConfig } from './config.js';
 import { createDatabase } from './database.js';
-import { examplePlans } from './plans.js';
+import { defineExamplePlans } from './plans.js';
 import { createProjectRepository, migrateProjects, type Project } from './projects.js';
+import { createExampleRateLimits } from './rate-limits.js';
 import { exampleTenantTables } from './schema.js';
 import { tenantSettingsSchema } from './tenant-settings.js';
 
@@ -52,12 +53,15 @@ export async function createExampleServices(config: ExampleConfig, overrides: { 
   const usageCounters: UsageCounterStore =
     redis === undefined ? stores.usageCounters : redisUsageCounterStore(redis, { keyPrefix: config.redisKeyPrefix });
 
+  // The example's plans; end-to-end and load tests lower the request budgets through the config.
+  const plans = defineExamplePlans(config.rateLimits.planRequestPoints);
+
   const events = createTenantEventBus();
   const registry = createTenantRegistry({
     store: stores.tenants,
     events,
     settingsSchema: tenantSettingsSchema,
-    plans: examplePlans.planKeys,
+    plans: plans.planKeys,
     defaultPlan: 'free',
   });
   const memberships = createMembershipService({ store: stores.memberships, registry });
@@ -66,9 +70,9 @@ export async function createExampleServices(config: ExampleConfig, overrides: { 
     platformDomains: [config.baseDomain],
     ...(overrides.dns === undefined ? {} : { dns: overrides.dns }),
   });
-  const quotas = createQuotaEnforcer({ plans: examplePlans, counters: usageCounters, registry });
+  const quotas = createQuotaEnforcer({ plans, counters: usageCounters, registry });
   const flags = createFeatureFlags({
-    plans: examplePlans,
+    plans,
     flags: {
       'new-dashboard': {
         description: 'The redesigned dashboard, rolled out gradually',
@@ -130,9 +134,12 @@ export async function createExampleServices(config: ExampleConfig, overrides: { 
     trustedProxies: createTrustedProxies(config.trustedProxies),
     cache: { ttlMs: 30_000 },
   });
+  // Request limits per IP, per tenant (from its plan) and per user; in Redis when configured.
+  const rateLimits = createExampleRateLimits({ config, plans, redis });
 
   async function close(): Promise<void> {
     resolver.dispose();
+    await rateLimits.close();
     await access.close();
     await redis?.quit();
     await db.destroy();
@@ -148,6 +155,8 @@ export async function createExampleServices(config: ExampleConfig, overrides: { 
     redis,
     /** The app's tenant keyspace in Redis (`<redisKeyPrefix>{<tenantId>}:...`). */
     redisKeyspace,
+    /** The plans in force (the example's, with `config.rateLimits.planRequestPoints` applied). */
+    plans,
     events,
     registry,
     memberships,
@@ -162,6 +171,8 @@ export async function createExampleServices(config: ExampleConfig, overrides: { 
     rbac: access.rbac,
     resolver,
     pathPrefix,
+    /** The limiters the apps' rate-limit middleware runs, and their metrics. */
+    rateLimits,
     close,
   };
 }

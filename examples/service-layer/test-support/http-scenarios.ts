@@ -1,11 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createId } from '@tenantkit/core';
 import { runAsSystem, runWithTenant, type TxtResolver } from '@tenantkit/tenant-context';
 import { withoutTenantIsolation } from '@tenantkit/tenant-context/kysely';
-import { createTemporaryMariadbDatabase, createTemporaryPostgresDatabase, testServices, type TemporaryDatabase } from '@tenantkit/test-utils';
-import { loadConfig } from '../src/config.js';
 import { seedDemoData } from '../src/seed.js';
-import { createExampleServices, type ExampleServices } from '../src/services.js';
+import type { ExampleServices } from '../src/services.js';
+import { describeRateLimitScenarios } from './rate-limit-scenarios.js';
+import { scanRedisKeys as scanKeys, startScenarioServices, type ScenarioBacking, type ScenarioServices } from './scenario-services.js';
+
+export type { ScenarioBacking } from './scenario-services.js';
 
 /** One HTTP exchange, as both apps' test runners perform it (Fastify inject, Express over a socket). */
 export interface HttpExchange {
@@ -15,6 +16,12 @@ export interface HttpExchange {
   /** JSON-encoded unless `rawBody` is given. */
   body?: unknown;
   rawBody?: string;
+  /**
+   * The address the request comes from, as the server's socket sees it (a 127.0.0.0/8
+   * address: Express binds the client socket to it, Fastify's inject reports it). Default
+   * 127.0.0.1. Rate-limit scenarios give each test its own, so per-IP budgets don't mix.
+   */
+  clientIp?: string;
 }
 
 export interface HttpAnswer {
@@ -22,23 +29,26 @@ export interface HttpAnswer {
   body: any;
 }
 
+/** An answer with its headers (names in lower case; the rate-limit scenarios read them). */
+export interface HttpAnswerWithHeaders extends HttpAnswer {
+  headers: Record<string, string | string[] | undefined>;
+}
+
 /** Starts an app over the given services and returns how to talk to it and how to stop it. */
-export type AppHarness = (services: ExampleServices) => Promise<{ send(exchange: HttpExchange): Promise<HttpAnswer>; close(): Promise<void> }>;
+export type AppHarness = (services: ExampleServices) => Promise<{ send(exchange: HttpExchange): Promise<HttpAnswerWithHeaders>; close(): Promise<void> }>;
 
-const ADMIN_TOKEN = 'e2e-admin-token-0123456789';
-
-/**
- * What the services run on: the embedded default, or real servers (a temporary database each run).
- */
-export type ScenarioBacking = 'embedded' | 'postgres+redis' | 'mariadb';
+/** The admin token of every scenario suite. */
+export const ADMIN_TOKEN = 'e2e-admin-token-0123456789';
 
 /**
  * The end-to-end scenarios every reference app must pass, against its real HTTP layer, the real
- * service layer and the chosen database.
+ * service layer and the chosen database; the rate-limit scenarios run on services of their own,
+ * with lowered limits.
  */
 export function describeReferenceAppScenarios(appName: string, startApp: AppHarness, backing: ScenarioBacking = 'embedded'): void {
+  describeRateLimitScenarios(appName, startApp, backing);
   describe(`${appName} reference app on ${backing} (end to end)`, () => {
-    let database: TemporaryDatabase | undefined;
+    let running: ScenarioServices | undefined;
     const txtRecords = new Map<string, string[][]>();
     const dns: TxtResolver = {
       async resolveTxt(name) {
@@ -49,7 +59,11 @@ export function describeReferenceAppScenarios(appName: string, startApp: AppHarn
     };
     let services: ExampleServices;
     let app: Awaited<ReturnType<AppHarness>>;
-    const send = (exchange: HttpExchange) => app.send(exchange);
+    // Status and body only: most scenarios compare whole answers, which headers would clutter.
+    const send = async (exchange: HttpExchange): Promise<HttpAnswer> => {
+      const { status, body } = await app.send(exchange);
+      return { status, body };
+    };
     const as = (userId: string, tenantSlug: string) => ({ 'x-user-id': userId, 'x-tenant-id': tenantSlug });
     const tenantIdOf = async (userId: string, tenantSlug: string): Promise<string> =>
       (await send({ method: 'GET', path: '/tenant', headers: as(userId, tenantSlug) })).body.tenant.id;
@@ -98,43 +112,24 @@ export function describeReferenceAppScenarios(appName: string, startApp: AppHarn
 
     /** Raw SCAN (not the library's own scan) of the example's Redis keys that match a pattern. */
     async function scanRedisKeys(pattern: string): Promise<string[]> {
-      const redis = services.redis;
-      if (redis === undefined) throw new Error('This backing has no Redis');
-      const keys: string[] = [];
-      let cursor = '0';
-      do {
-        const [next, batch] = await redis.scan(cursor, 'MATCH', pattern, 'COUNT', 500);
-        keys.push(...batch);
-        cursor = next;
-      } while (cursor !== '0');
-      return keys.sort();
+      if (services.redis === undefined) throw new Error('This backing has no Redis');
+      return scanKeys(services.redis, pattern);
     }
     /** Every Redis key of one tenant: its `{tenant}` hash-tag pattern in the example's keyspace. */
     const redisKeysOfTenant = (tenantId: string) => scanRedisKeys(`${services.config.redisKeyPrefix}{${tenantId}}:*`);
 
     beforeAll(async () => {
-      const env: Record<string, string> = { ADMIN_TOKEN, BASE_DOMAIN: 'saas.test', SEED_DEMO_DATA: 'true' };
-      if (backing === 'postgres+redis') {
-        database = await createTemporaryPostgresDatabase();
-        Object.assign(env, { DATABASE_URL: database.url, REDIS_URL: testServices.redis.url, REDIS_KEY_PREFIX: `tk-e2e-${createId()}:` });
-      } else if (backing === 'mariadb') {
-        database = await createTemporaryMariadbDatabase();
-        env.DATABASE_URL = database.url;
-      }
-      const config = loadConfig(env);
-      services = await createExampleServices(config, { dns });
+      // The default limits, but for sign-ups: these scenarios sign up a dozen tenants from one
+      // address. The rate-limit scenarios check the limits themselves.
+      const env = { ADMIN_TOKEN, BASE_DOMAIN: 'saas.test', SEED_DEMO_DATA: 'true', RATE_LIMIT_SIGNUP: '100/600' };
+      running = await startScenarioServices(backing, env, { dns });
+      services = running.services;
       await seedDemoData(services);
       app = await startApp(services);
     });
     afterAll(async () => {
-      // This run's Redis prefix is unique to it: remove what it wrote, nothing else.
-      if (services?.redis !== undefined) {
-        const keys = await scanRedisKeys(`${services.config.redisKeyPrefix}*`);
-        if (keys.length > 0) await services.redis.unlink(...keys);
-      }
       await app?.close();
-      await services?.close();
-      await database?.drop();
+      await running?.dispose();
     });
 
     it('serves public routes without a tenant', async () => {
