@@ -35,7 +35,23 @@ interface EntryCharge {
 }
 
 /** rate-limiter-flexible's in-process counter map; one per store, shared by every limiter. */
-type MemoryStorage = object;
+/** The parts of rate-limiter-flexible's MemoryStorage the store calls synchronously. */
+interface MemoryStorage {
+  incrby(key: string, value: number, durationSec: number): RateLimiterRes;
+  set(key: string, value: number, durationSec: number): RateLimiterRes;
+  delete(key: string): boolean;
+}
+
+function isMemoryStorage(value: unknown): value is MemoryStorage {
+  const storage = value as Partial<MemoryStorage> | null;
+  return (
+    typeof storage === 'object' &&
+    storage !== null &&
+    typeof storage.incrby === 'function' &&
+    typeof storage.set === 'function' &&
+    typeof storage.delete === 'function'
+  );
+}
 
 // rate-limiter-flexible gives every RateLimiterMemory a storage of its own. The store contract
 // wants one counter per key whatever the points (a plan change keeps counting on the same key),
@@ -43,7 +59,7 @@ type MemoryStorage = object;
 // RateLimiterMemory's methods go through (rate-limiter-flexible 11.x).
 function shareStorage(limiter: RateLimiterMemory, storage: MemoryStorage | undefined): MemoryStorage {
   const holder = limiter as unknown as { _memoryStorage?: MemoryStorage };
-  if (typeof holder._memoryStorage !== 'object' || holder._memoryStorage === null) {
+  if (!isMemoryStorage(holder._memoryStorage)) {
     throw new RateLimitError('CONFIGURATION_INVALID', 'This rate-limiter-flexible version keeps RateLimiterMemory counters where the memory store cannot share them');
   }
   if (storage === undefined) return holder._memoryStorage;
@@ -136,6 +152,47 @@ export function memoryRateLimitStore(options: MemoryRateLimitStoreOptions = {}):
     return bucket;
   }
 
+  /**
+   * RateLimiterMemory.consume without its promise, on the same storage: increment, and block
+   * the key on the charge that first crosses the limit. Synchronous, so the charges and the
+   * refunds of one consumeAll happen with nothing in between: no other call can see them.
+   */
+  function chargeNow(bucket: MemoryBucket, entry: StoreConsumeEntry, shared: MemoryStorage): EntryCharge {
+    const { spec } = bucket;
+    const rlKey = `${spec.keyPrefix}:${entry.key}`;
+    let res = shared.incrby(rlKey, entry.points, spec.duration);
+    res.remainingPoints = Math.max(spec.points - res.consumedPoints, 0);
+    if (res.consumedPoints <= spec.points) return { bucket, entry, allowed: true, byMain: true, res };
+    if (spec.blockDuration > 0 && res.consumedPoints <= spec.points + entry.points) {
+      res = shared.set(rlKey, res.consumedPoints, spec.blockDuration);
+      res.remainingPoints = 0;
+    }
+    return { bucket, entry, allowed: false, byMain: false, res };
+  }
+
+  function refundNow(charged: EntryCharge, shared: MemoryStorage): StoreConsumeResult {
+    const { bucket, entry } = charged;
+    const rlKey = `${bucket.spec.keyPrefix}:${entry.key}`;
+    const res = shared.incrby(rlKey, -entry.points, bucket.spec.duration);
+    if (res.consumedPoints <= 0) {
+      shared.delete(rlKey);
+      return { allowed: true, consumed: 0, remaining: bucket.spec.points, msBeforeNext: 0, burst: false };
+    }
+    res.remainingPoints = Math.max(bucket.spec.points - res.consumedPoints, 0);
+    return resultOf(res, true, false);
+  }
+
+  /** consumeAll for entries without a burst bucket: all synchronous, one promise in all. */
+  function consumeAllNow(entryBuckets: readonly MemoryBucket[], entries: readonly StoreConsumeEntry[], shared: MemoryStorage): StoreConsumeResult[] {
+    if (entries.length === 1) {
+      const charged = chargeNow(entryBuckets[0]!, entries[0]!, shared);
+      return [resultOf(charged.res, charged.allowed, false)];
+    }
+    const charges = entries.map((entry, index) => chargeNow(entryBuckets[index]!, entry, shared));
+    if (charges.every((charged) => charged.allowed)) return charges.map((charged) => resultOf(charged.res, true, false));
+    return charges.map((charged) => (charged.allowed ? refundNow(charged, shared) : resultOf(charged.res, false, false)));
+  }
+
   async function charge(bucket: MemoryBucket, entry: StoreConsumeEntry): Promise<EntryCharge> {
     try {
       const res = await (bucket.bursty ?? bucket.main).consume(entry.key, entry.points);
@@ -172,7 +229,14 @@ export function memoryRateLimitStore(options: MemoryRateLimitStoreOptions = {}):
     async consumeAll(entries) {
       assertConsumeEntries(entries);
       const entryBuckets = entries.map((entry) => bucketOf(entry.spec));
-      // Every consume starts in this same synchronous loop, so the charges land together.
+      if (storage !== undefined && entryBuckets.every((bucket) => bucket.burst === undefined)) {
+        try {
+          return consumeAllNow(entryBuckets, entries, storage);
+        } catch (error) {
+          throw unavailable(error);
+        }
+      }
+      // With a burst bucket, BurstyRateLimiter decides. Every consume starts in this same synchronous loop, so the charges land together.
       const charges = await Promise.all(entries.map((entry, index) => charge(entryBuckets[index]!, entry)));
       if (charges.every((charged) => charged.allowed)) {
         return charges.map((charged) => resultOf(charged.res, true, !charged.byMain));
