@@ -31,14 +31,21 @@ interface EntryCharge {
   readonly allowed: boolean;
   /** The main window admitted it (a burst admission leaves this false). */
   readonly byMain: boolean;
-  readonly res: RateLimiterRes;
+  readonly res: CounterState;
 }
 
 /** rate-limiter-flexible's in-process counter map; one per store, shared by every limiter. */
+/** What MemoryStorage answers: a RateLimiterRes, whose fields rate-limiter-flexible itself sets. */
+interface CounterState {
+  consumedPoints: number;
+  remainingPoints: number;
+  msBeforeNext: number;
+}
+
 /** The parts of rate-limiter-flexible's MemoryStorage the store calls synchronously. */
 interface MemoryStorage {
-  incrby(key: string, value: number, durationSec: number): RateLimiterRes;
-  set(key: string, value: number, durationSec: number): RateLimiterRes;
+  incrby(key: string, value: number, durationSec: number): CounterState;
+  set(key: string, value: number, durationSec: number): CounterState;
   delete(key: string): boolean;
 }
 
@@ -71,7 +78,7 @@ function unavailable(cause: unknown): RateLimitError {
   return new RateLimitError('STORE_UNAVAILABLE', 'The memory rate-limit store failed', { cause });
 }
 
-function resultOf(res: RateLimiterRes, allowed: boolean, burst: boolean): StoreConsumeResult {
+function resultOf(res: Readonly<CounterState>, allowed: boolean, burst: boolean): StoreConsumeResult {
   return {
     allowed,
     consumed: res.consumedPoints,
