@@ -1,9 +1,10 @@
 import { type BenchResult, type BenchSuite } from './bench-result.js';
 import { isolationSuite } from './suites/isolation.js';
+import { ratelimitSuite } from './suites/ratelimit.js';
 import { rbacSuite } from './suites/rbac.js';
 import { tenantContextSuite } from './suites/tenant-context.js';
 
-const suites: readonly BenchSuite[] = [tenantContextSuite, isolationSuite, rbacSuite];
+const suites: readonly BenchSuite[] = [tenantContextSuite, isolationSuite, rbacSuite, ratelimitSuite];
 
 function formatNumber(value: number): string {
   return value >= 100 ? Math.round(value).toLocaleString('en-US') : value.toFixed(2);
