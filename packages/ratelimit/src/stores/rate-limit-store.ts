@@ -52,7 +52,10 @@ export interface StoreConsumeEntry {
  */
 export interface StoreConsumeResult {
   readonly allowed: boolean;
-  /** Points consumed in the window after this call (refused entries are charged too). */
+  /**
+   * Points consumed in the window after this call. For a refused entry: the points already
+   * consumed plus this request's, which were not charged (see {@link RateLimitStore.consumeAll}).
+   */
   readonly consumed: number;
   readonly remaining: number;
   /** Milliseconds until the window or block ends. */
@@ -66,12 +69,15 @@ export interface StoreConsumeResult {
  *
  * Semantics every store keeps (the conformance suite checks them):
  * - Fixed windows as rate-limiter-flexible counts them: the first charge starts a window of
- *   `duration` seconds; `consumed > points` refuses; with `blockDuration > 0` the charge that
- *   first crosses the limit blocks the key for `blockDuration` seconds.
- * - `consumeAll` is all-or-nothing: when any entry is refused, the entries that would have
- *   been admitted are not charged (refused entries are, so their block and counter move on).
- *   A refused request therefore never spends another policy's budget. Concurrent calls never
- *   admit more than `points` per window per key, across processes for shared stores.
+ *   `duration` seconds; a charge that would take `consumed` past `points` refuses; with
+ *   `blockDuration > 0` a refusal blocks the key for `blockDuration` seconds (the counter is
+ *   set past the limit with that expiry, as rate-limiter-flexible's block does, and the burst
+ *   bucket is blocked with it, so a burst never admits a blocked key).
+ * - `consumeAll` is all-or-nothing and a refused request is charged nowhere: when any entry
+ *   refuses, no entry is charged (only the blocks above are written). A refused request
+ *   therefore never spends any budget — a refused bulk request of cost 60 leaves a tenant at
+ *   50/100 able to make its next 50 requests. Concurrent calls never admit more than `points`
+ *   per window per key, across processes for shared stores.
  * - A store that cannot reach its backend rejects (any Error); it never resolves a fake result.
  *   The limiter turns the rejection into its failure policy.
  *
@@ -93,6 +99,12 @@ export interface RateLimitStore {
   limiter(spec: LimiterSpec): RateLimiterAbstract;
   /** Charges every entry at once; one round trip per Redis hash slot. */
   consumeAll(entries: readonly StoreConsumeEntry[]): Promise<readonly StoreConsumeResult[]>;
+  /**
+   * Optional: `consumeAll` answered synchronously (it throws instead of rejecting). Only
+   * stores whose counters live in this process offer it; the limiter then decides a check
+   * with no await at all.
+   */
+  consumeAllSync?(entries: readonly StoreConsumeEntry[]): readonly StoreConsumeResult[];
   /** Releases what the store created (never the caller's Redis client). */
   close(): Promise<void>;
 }
