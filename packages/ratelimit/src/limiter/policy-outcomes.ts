@@ -3,7 +3,8 @@ import type { CompiledPolicy } from './compiled-policy.js';
 import type { PolicyOutcome } from './rate-limit-decision.js';
 
 // Every builder below returns the same property set in the same order (V8 then keeps one
-// object shape for all outcomes, which keeps the check path monomorphic).
+// object shape for all outcomes, which keeps the check path monomorphic). The counted ones all
+// go through outcomeOfResult, so that shape and its clamping are written once.
 
 /**
  * The outcome of one `consumeAll` result.
@@ -18,7 +19,7 @@ export function outcomeOfResult(
   spec: LimiterSpec,
   key: string,
   result: StoreConsumeResult,
-  degraded: 'insurance' | undefined,
+  degraded: PolicyOutcome['degraded'],
 ): PolicyOutcome {
   return {
     policy: policy.name,
@@ -67,19 +68,19 @@ export function outcomeOfCounter(
   degraded: 'insurance' | undefined,
   allowed: boolean = state.consumedPoints <= spec.points,
 ): PolicyOutcome {
-  return {
-    policy: policy.name,
-    key: `${spec.keyPrefix}:${key}`,
+  const counted: StoreConsumeResult = {
     allowed,
-    limit: spec.points,
-    remaining: allowed ? Math.max(spec.points - state.consumedPoints, 0) : 0,
     consumed: state.consumedPoints,
-    resetMs: Math.max(state.msBeforeNext, 0),
-    windowSeconds: spec.duration,
-    shadow: policy.shadow,
-    degraded,
+    remaining: spec.points - state.consumedPoints,
+    msBeforeNext: state.msBeforeNext,
     burst: allowed && state.consumedPoints > spec.points,
   };
+  return outcomeOfResult(policy, spec, key, counted, degraded);
+}
+
+/** A window with nothing consumed in it: what open and untouched outcomes report. */
+function freshWindow(spec: LimiterSpec): StoreConsumeResult {
+  return { allowed: true, consumed: 0, remaining: spec.points, msBeforeNext: 0, burst: false };
 }
 
 /**
@@ -93,19 +94,7 @@ export function outcomeOfCounter(
  * ```
  */
 export function openOutcome(policy: CompiledPolicy, spec: LimiterSpec, key: string): PolicyOutcome {
-  return {
-    policy: policy.name,
-    key: `${spec.keyPrefix}:${key}`,
-    allowed: true,
-    limit: spec.points,
-    remaining: spec.points,
-    consumed: 0,
-    resetMs: 0,
-    windowSeconds: spec.duration,
-    shadow: policy.shadow,
-    degraded: 'open',
-    burst: false,
-  };
+  return outcomeOfResult(policy, spec, key, freshWindow(spec), 'open');
 }
 
 /**
@@ -122,19 +111,7 @@ export function untouchedOutcome(
   key: string,
   degraded: 'insurance' | undefined,
 ): PolicyOutcome {
-  return {
-    policy: policy.name,
-    key: `${spec.keyPrefix}:${key}`,
-    allowed: true,
-    limit: spec.points,
-    remaining: spec.points,
-    consumed: 0,
-    resetMs: 0,
-    windowSeconds: spec.duration,
-    shadow: policy.shadow,
-    degraded,
-    burst: false,
-  };
+  return outcomeOfResult(policy, spec, key, freshWindow(spec), degraded);
 }
 
 /**

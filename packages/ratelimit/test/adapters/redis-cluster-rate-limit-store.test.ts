@@ -1,77 +1,28 @@
-import { randomBytes } from 'node:crypto';
-import { describeRateLimitStoreConformance, describeWithRedisCluster } from '@tenantkit/test-utils';
+import { describeWithRedisCluster } from '@tenantkit/test-utils';
 import { Cluster } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { redisRateLimitStore } from '../../src/adapters/redis.js';
-import type { LimiterSpec, RateLimitStore } from '../../src/stores/rate-limit-store.js';
+import type { RateLimitStore } from '../../src/stores/rate-limit-store.js';
+import { describeRedisStoreConformance } from '../support/redis-store-conformance.js';
+import { countCommands, useRedisClient } from '../support/redis-test-client.js';
+import { specsUnder, testKeyPrefix } from '../support/redis-test-keys.js';
 
 const code = (c: string) => expect.objectContaining({ code: c });
 
-const filePrefix = `tk:rl-test:redis-cluster-store:${process.pid}:${randomBytes(4).toString('hex')}`;
-
-/** SCAN + UNLINK under `prefix` on every master. */
-async function unlinkByPrefix(client: Cluster, prefix: string): Promise<void> {
-  for (const node of client.nodes('master')) {
-    let cursor = '0';
-    do {
-      const [next, keys] = await node.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 500);
-      cursor = next;
-      // One UNLINK per key: the keys of one page span many slots.
-      for (const key of keys) await node.unlink(key);
-    } while (cursor !== '0');
-  }
-}
-
-function spec(name: string, limit: Omit<LimiterSpec, 'keyPrefix'>): LimiterSpec {
-  return { keyPrefix: `${filePrefix}:${name}:${randomBytes(4).toString('hex')}`, ...limit };
-}
-
-/** The names of the commands the Cluster client sends. */
-function countCommands(client: Cluster): { readonly names: string[]; restore(): void } {
-  const names: string[] = [];
-  const original = client.sendCommand;
-  client.sendCommand = function countedSendCommand(this: Cluster, ...args: Parameters<Cluster['sendCommand']>) {
-    names.push(args[0].name);
-    return original.apply(this, args);
-  };
-  return {
-    names,
-    restore() {
-      client.sendCommand = original;
-    },
-  };
-}
+const filePrefix = testKeyPrefix('redis-cluster-store');
+const spec = specsUnder(filePrefix);
 
 await describeWithRedisCluster('redisRateLimitStore on a 3-master Redis Cluster', (cluster) => {
-  let client: Cluster;
+  const redisClient = useRedisClient(() => new Cluster([...cluster().nodes]), filePrefix);
 
-  beforeAll(async () => {
-    client = new Cluster([...cluster().nodes]);
-    await client.ping();
-  });
-
-  afterAll(async () => {
-    await unlinkByPrefix(client, filePrefix);
-    await client.quit();
-  });
-
-  describeRateLimitStoreConformance('redis cluster', async () => {
-    const store = redisRateLimitStore(client);
-    const keyPrefix = `${filePrefix}:conformance`;
-    return {
-      store,
-      keyPrefix,
-      cleanup: async () => {
-        await store.close();
-        await unlinkByPrefix(client, keyPrefix);
-      },
-    };
-  });
+  describeRedisStoreConformance('redis cluster', redisClient, `${filePrefix}:conformance`);
 
   describe('Cluster specifics', () => {
+    let client: Cluster;
     let store: RateLimitStore;
 
     beforeAll(() => {
+      client = redisClient();
       store = redisRateLimitStore(client);
     });
 

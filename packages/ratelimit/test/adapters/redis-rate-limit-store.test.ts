@@ -1,45 +1,19 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { describeRateLimitStoreConformance, describeWithService, testServices, unusedLocalPort } from '@tenantkit/test-utils';
+import { describeWithService, testServices, unusedLocalPort } from '@tenantkit/test-utils';
 import { Redis } from 'ioredis';
 import { BurstyRateLimiter, RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { redisRateLimitStore } from '../../src/adapters/redis.js';
 import { consumeAllLua } from '../../src/adapters/redis/consume-all-script.js';
-import type { LimiterSpec, RateLimitStore, StoreConsumeEntry } from '../../src/stores/rate-limit-store.js';
+import type { RateLimitStore, StoreConsumeEntry } from '../../src/stores/rate-limit-store.js';
+import { describeRedisStoreConformance } from '../support/redis-store-conformance.js';
+import { countCommands, useRedisClient } from '../support/redis-test-client.js';
+import { specsUnder, testKeyPrefix } from '../support/redis-test-keys.js';
 
 const code = (c: string) => expect.objectContaining({ code: c });
 
-/** Every key of this file is under it, so parallel test files never collide. */
-const filePrefix = `tk:rl-test:redis-store:${process.pid}:${randomBytes(4).toString('hex')}`;
-
-async function unlinkByPrefix(client: Redis, prefix: string): Promise<void> {
-  let cursor = '0';
-  do {
-    const [next, keys] = await client.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 500);
-    cursor = next;
-    if (keys.length > 0) await client.unlink(...keys);
-  } while (cursor !== '0');
-}
-
-function spec(name: string, limit: Omit<LimiterSpec, 'keyPrefix'>): LimiterSpec {
-  return { keyPrefix: `${filePrefix}:${name}:${randomBytes(4).toString('hex')}`, ...limit };
-}
-
-/** Commands a client sends, counted where ioredis hands each one to a connection. */
-function countCommands(client: Redis): { readonly names: string[]; restore(): void } {
-  const names: string[] = [];
-  const original = client.sendCommand;
-  client.sendCommand = function countedSendCommand(this: Redis, ...args: Parameters<Redis['sendCommand']>) {
-    names.push(args[0].name);
-    return original.apply(this, args);
-  };
-  return {
-    names,
-    restore() {
-      client.sendCommand = original;
-    },
-  };
-}
+const filePrefix = testKeyPrefix('redis-store');
+const spec = specsUnder(filePrefix);
 
 /** What MONITOR sees one client send, between `start()` and a marker the client echoes. */
 async function monitorClient(client: Redis) {
@@ -75,35 +49,16 @@ async function monitorClient(client: Redis) {
 }
 
 await describeWithService('redis', 'redisRateLimitStore on a single Redis node', () => {
-  let client: Redis;
+  const redisClient = useRedisClient(() => new Redis(testServices.redis.url), filePrefix);
 
-  beforeAll(async () => {
-    client = new Redis(testServices.redis.url);
-    await client.ping();
-  });
-
-  afterAll(async () => {
-    await unlinkByPrefix(client, filePrefix);
-    await client.quit();
-  });
-
-  describeRateLimitStoreConformance('redis', async () => {
-    const store = redisRateLimitStore(client);
-    const keyPrefix = `${filePrefix}:conformance`;
-    return {
-      store,
-      keyPrefix,
-      cleanup: async () => {
-        await store.close();
-        await unlinkByPrefix(client, keyPrefix);
-      },
-    };
-  });
+  describeRedisStoreConformance('redis', redisClient, `${filePrefix}:conformance`);
 
   describe('Redis specifics', () => {
+    let client: Redis;
     let store: RateLimitStore;
 
     beforeAll(() => {
+      client = redisClient();
       store = redisRateLimitStore(client);
     });
 

@@ -2,24 +2,13 @@ import express, { type ErrorRequestHandler, type Express } from 'express';
 import { createTenantResolver, fromHeader, requireTenantId } from '@tenantkit/tenant-context';
 import { tenantErrorHandler, tenantMiddleware } from '@tenantkit/tenant-context/express';
 import { useLocalHttpServers } from '@tenantkit/test-utils';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { rateLimitMiddleware, type RateLimitMiddlewareOptions } from '@tenantkit/ratelimit/express';
-import { createRateLimiter } from '../../src/limiter/create-rate-limiter.js';
-import type { RateLimiter, RateLimiterOptions } from '../../src/limiter/rate-limiter.js';
+import { useClosingLimiters } from '../support/closing-limiters.js';
 import { expectConfigurationInvalid, plans, sfList, tenantRegistry, unreachableStore } from './binding-fixtures.js';
 
 const listen = useLocalHttpServers();
-const limiters: RateLimiter[] = [];
-
-afterEach(async () => {
-  await Promise.all(limiters.splice(0).map((limiter) => limiter.close()));
-});
-
-function limiterWith(options: RateLimiterOptions): RateLimiter {
-  const limiter = createRateLimiter(options);
-  limiters.push(limiter);
-  return limiter;
-}
+const limiterWith = useClosingLimiters();
 
 const ipPolicy = (points: number) => limiterWith({ policies: [{ name: 'ip', by: ['ip'], points, duration: 60 }] });
 

@@ -4,23 +4,16 @@ import { tenantContextPlugin } from '@tenantkit/tenant-context/fastify';
 import { afterEach, describe, expect, it } from 'vitest';
 import { rateLimitPlugin, type RateLimitPluginOptions } from '@tenantkit/ratelimit/fastify';
 import { RateLimitError } from '../../src/errors.js';
-import { createRateLimiter } from '../../src/limiter/create-rate-limiter.js';
-import type { RateLimiter, RateLimiterOptions } from '../../src/limiter/rate-limiter.js';
+import { useClosingLimiters } from '../support/closing-limiters.js';
 import { sfList, tenantRegistry, unreachableStore, plans } from './binding-fixtures.js';
 
+const limiterWith = useClosingLimiters();
 const apps: FastifyInstance[] = [];
-const limiters: RateLimiter[] = [];
 
+// Registered after useClosingLimiters, so it runs first: the apps close before their limiters.
 afterEach(async () => {
   await Promise.all(apps.splice(0).map((app) => app.close()));
-  await Promise.all(limiters.splice(0).map((limiter) => limiter.close()));
 });
-
-function limiterWith(options: RateLimiterOptions): RateLimiter {
-  const limiter = createRateLimiter(options);
-  limiters.push(limiter);
-  return limiter;
-}
 
 const ipPolicy = (points: number) => limiterWith({ policies: [{ name: 'ip', by: ['ip'], points, duration: 60 }] });
 

@@ -1,20 +1,13 @@
 import { runAsSystem, runWithTenant } from '@tenantkit/tenant-context';
-import { afterEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { RateLimitError } from '../../src/errors.js';
 import { createRateLimiter } from '../../src/limiter/create-rate-limiter.js';
 import type { RateLimitEvent, RateLimiter, RateLimiterOptions } from '../../src/limiter/rate-limiter.js';
+import { useClosingLimiters } from '../support/closing-limiters.js';
 import { controllableStore } from './controllable-store.js';
 import { plans, tenantRecord, withCode } from './fixtures.js';
 
-const open: RateLimiter[] = [];
-function limiterWith(options: RateLimiterOptions): RateLimiter {
-  const limiter = createRateLimiter(options);
-  open.push(limiter);
-  return limiter;
-}
-afterEach(async () => {
-  await Promise.all(open.splice(0).map((limiter) => limiter.close()));
-});
+const limiterWith = useClosingLimiters();
 
 describe('check: counting and deciding', () => {
   it('admits up to the points, then refuses with the policy, a wait and no remaining points', async () => {

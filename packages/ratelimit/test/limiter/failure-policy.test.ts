@@ -2,17 +2,11 @@ import { createManualClock } from '@tenantkit/core';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { RateLimitError } from '../../src/errors.js';
 import { createRateLimiter } from '../../src/limiter/create-rate-limiter.js';
-import type { RateLimitEvent, RateLimiter, RateLimiterOptions } from '../../src/limiter/rate-limiter.js';
+import type { RateLimitEvent } from '../../src/limiter/rate-limiter.js';
 import type { RateLimitStore } from '../../src/stores/rate-limit-store.js';
+import { useClosingLimiters } from '../support/closing-limiters.js';
 import { controllableStore, type ControllableStore } from './controllable-store.js';
 import { withCode } from './fixtures.js';
-
-const open: RateLimiter[] = [];
-function limiterWith(options: RateLimiterOptions): RateLimiter {
-  const limiter = createRateLimiter(options);
-  open.push(limiter);
-  return limiter;
-}
 
 let store: ControllableStore;
 let events: RateLimitEvent[];
@@ -26,12 +20,13 @@ beforeEach(() => {
   process.on('unhandledRejection', unhandled);
 });
 afterEach(async () => {
-  await Promise.all(open.splice(0).map((limiter) => limiter.close()));
   // Give a late rejection the chance to show up as unhandled before the check.
   await new Promise((resolve) => setTimeout(resolve, 5));
   process.off('unhandledRejection', unhandled);
   expect(unhandled).not.toHaveBeenCalled();
 });
+// Registered after the check above, so (hooks run in stack order) the limiters close before it.
+const limiterWith = useClosingLimiters();
 
 const ip = '203.0.113.7';
 

@@ -1,5 +1,6 @@
 // Shared fixtures of the limiter tests: a plan catalog and tenant records to open scopes with.
 import { definePlans, type Tenant } from '@tenantkit/tenant-context';
+import { buildTenant } from '@tenantkit/test-utils';
 import { expect } from 'vitest';
 
 export const plans = definePlans({
@@ -8,23 +9,9 @@ export const plans = definePlans({
   enterprise: { rateLimits: { requests: { points: -1 } } },
 });
 
-/** A tenant record as a resolved request scope carries it. */
-export function tenantRecord(id: string, plan: string): Tenant<unknown> {
-  return {
-    id,
-    slug: id,
-    name: id,
-    status: 'active',
-    statusReason: null,
-    plan,
-    settings: {},
-    features: {},
-    limits: {},
-    region: null,
-    createdAt: 0,
-    updatedAt: 0,
-    deletedAt: null,
-  } as Tenant<unknown>;
+/** A tenant record as a resolved request scope carries it (test-utils' defaults, this plan). */
+export function tenantRecord(id: string, plan: string): Tenant {
+  return buildTenant({ id, plan });
 }
 
 /** Matches a RateLimitError (or any coded error) with this code. */

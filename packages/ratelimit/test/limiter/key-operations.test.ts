@@ -1,18 +1,9 @@
 import { runWithTenant } from '@tenantkit/tenant-context';
-import { afterEach, describe, expect, it } from 'vitest';
-import { createRateLimiter } from '../../src/limiter/create-rate-limiter.js';
-import type { RateLimiter, RateLimiterOptions } from '../../src/limiter/rate-limiter.js';
+import { describe, expect, it } from 'vitest';
+import { useClosingLimiters } from '../support/closing-limiters.js';
 import { plans, tenantRecord, withCode } from './fixtures.js';
 
-const open: RateLimiter[] = [];
-function limiterWith(options: RateLimiterOptions): RateLimiter {
-  const limiter = createRateLimiter(options);
-  open.push(limiter);
-  return limiter;
-}
-afterEach(async () => {
-  await Promise.all(open.splice(0).map((limiter) => limiter.close()));
-});
+const limiterWith = useClosingLimiters();
 
 const login = { name: 'login', by: ['key'], points: 3, duration: 900, blockDuration: 1800 } as const;
 const alice = { key: 'alice@example.com' };

@@ -1,26 +1,18 @@
-import { randomBytes } from 'node:crypto';
 import { describeWithService, testServices } from '@tenantkit/test-utils';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { redisRateLimitStore } from '../../src/adapters/redis.js';
 import { createRateLimiter } from '../../src/limiter/create-rate-limiter.js';
 import type { RateLimiter, RateLimiterOptions } from '../../src/limiter/rate-limiter.js';
+import { countCommands, useRedisClient } from '../support/redis-test-client.js';
+import { testKeyPrefix } from '../support/redis-test-keys.js';
 import { plans } from './fixtures.js';
 
-/** Every key of this file is under it, so parallel test files never collide. */
-const filePrefix = `tk:rl-test:limiter:${process.pid}:${randomBytes(4).toString('hex')}`;
+const filePrefix = testKeyPrefix('limiter');
 let testCount = 0;
 
-async function unlinkByPrefix(client: Redis, prefix: string): Promise<void> {
-  let cursor = '0';
-  do {
-    const [next, keys] = await client.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 500);
-    cursor = next;
-    if (keys.length > 0) await client.unlink(...keys);
-  } while (cursor !== '0');
-}
-
 await describeWithService('redis', 'createRateLimiter on Redis', () => {
+  const redisClient = useRedisClient(() => new Redis(testServices.redis.url), filePrefix);
   let redis: Redis;
   const limiters: RateLimiter[] = [];
 
@@ -33,15 +25,13 @@ await describeWithService('redis', 'createRateLimiter on Redis', () => {
     return { limiter, prefix };
   }
 
-  beforeAll(async () => {
-    redis = new Redis(testServices.redis.url, { lazyConnect: true });
-    await redis.connect();
+  beforeAll(() => {
+    redis = redisClient();
   });
 
+  // Registered after useRedisClient, so it runs first: the limiters close before the client quits.
   afterAll(async () => {
     await Promise.all(limiters.map((limiter) => limiter.close()));
-    await unlinkByPrefix(redis, filePrefix);
-    await redis.quit();
   });
 
   it('gives each plan its points and keeps one counter across a plan change', async () => {
@@ -71,17 +61,12 @@ await describeWithService('redis', 'createRateLimiter on Redis', () => {
         { name: 'ip', by: ['ip'], points: 1, duration: 60 },
       ],
     });
-    const commands: string[] = [];
-    const original = redis.sendCommand;
-    redis.sendCommand = function countingSendCommand(this: Redis, ...args: Parameters<Redis['sendCommand']>) {
-      commands.push(args[0].name);
-      return original.apply(this, args);
-    };
+    const counted = countCommands(redis);
     try {
       await limiter.check({ tenantId: 'acme', userId: 'u_1', ip: '203.0.113.7' });
-      expect(commands).toHaveLength(1);
+      expect(counted.names).toHaveLength(1);
     } finally {
-      redis.sendCommand = original;
+      counted.restore();
     }
     for (let attempt = 0; attempt < 3; attempt += 1) {
       expect(await limiter.check({ tenantId: 'acme', userId: 'u_1', ip: '203.0.113.7' })).toMatchObject({ allowed: false, deciding: { policy: 'ip' } });
