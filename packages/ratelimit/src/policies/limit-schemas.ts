@@ -1,25 +1,29 @@
 import { z } from 'zod';
+import { maxPoints } from '../stores/limiter-spec-guards.js';
 
 /**
- * The longest window, block or burst duration a limit accepts: ten years, in seconds. Longer
- * would push millisecond TTLs towards the end of exact integers.
+ * The longest window, block or burst duration a limit accepts, in seconds: 24 days. The memory
+ * store (and so every limiter's insurance) expires counters with a Node timer, and Node fires
+ * a timer longer than 2^31 - 1 ms (about 24.8 days) after 1 ms: a longer window would never
+ * limit in memory. Monthly allowances are quotas (tenant-context), not rate limits.
  *
  * @example
  * ```ts
- * maxLimitSeconds; // 315_360_000
+ * maxLimitSeconds; // 2_073_600
  * ```
  */
-export const maxLimitSeconds = 315_360_000;
+export const maxLimitSeconds = 2_073_600;
 
 /**
- * Points of a window or a burst bucket: a whole number >= 1.
+ * Points of a window or a burst bucket: a whole number from 1 to 2^31 - 1 (what every store
+ * accepts as a charge).
  *
  * @example
  * ```ts
  * limitPointsSchema.parse(1000); // 1000
  * ```
  */
-export const limitPointsSchema = z.int().min(1, 'must be a whole number >= 1');
+export const limitPointsSchema = z.int().min(1, 'must be a whole number >= 1').max(maxPoints, `must be at most ${maxPoints}`);
 
 /**
  * A window or burst duration: whole seconds from 1 to {@link maxLimitSeconds}.

@@ -1,4 +1,4 @@
-import { BurstyRateLimiter, RateLimiterMemory, RateLimiterRes } from 'rate-limiter-flexible';
+import { RateLimiterMemory } from 'rate-limiter-flexible';
 import { RateLimitError } from '../errors.js';
 import { assertConsumeEntries, assertLimiterSpec, limiterSpecId } from './limiter-spec-guards.js';
 import type { LimiterSpec, RateLimitStore, StoreConsumeEntry, StoreConsumeResult } from './rate-limit-store.js';
@@ -16,47 +16,52 @@ export interface MemoryRateLimitStoreOptions {
   readonly kind?: string;
 }
 
-/** The limiters of one spec: the main window, and the burst bucket when the spec has one. */
-interface MemoryBucket {
-  readonly spec: LimiterSpec;
-  readonly main: RateLimiterMemory;
-  readonly burst: RateLimiterMemory | undefined;
-  readonly bursty: BurstyRateLimiter | undefined;
-}
-
-/** What charging one entry did. */
-interface EntryCharge {
-  readonly bucket: MemoryBucket;
-  readonly entry: StoreConsumeEntry;
-  readonly allowed: boolean;
-  /** The main window admitted it (a burst admission leaves this false). */
-  readonly byMain: boolean;
-  readonly res: CounterState;
-}
-
-/** rate-limiter-flexible's in-process counter map; one per store, shared by every limiter. */
-/** What MemoryStorage answers: a RateLimiterRes, whose fields rate-limiter-flexible itself sets. */
+/** The fields the store reads of what MemoryStorage answers (a RateLimiterRes). */
 interface CounterState {
-  consumedPoints: number;
-  remainingPoints: number;
-  msBeforeNext: number;
+  readonly consumedPoints: number;
+  /** -1 for a counter without expiry. */
+  readonly msBeforeNext: number;
 }
 
-/** The parts of rate-limiter-flexible's MemoryStorage the store calls synchronously. */
+/** The parts of rate-limiter-flexible's MemoryStorage (one counter map) the store calls synchronously. */
 interface MemoryStorage {
+  get(key: string): CounterState | null;
   incrby(key: string, value: number, durationSec: number): CounterState;
   set(key: string, value: number, durationSec: number): CounterState;
-  delete(key: string): boolean;
 }
+
+const REFUSED = 0;
+const WINDOW = 1;
+const BURST = 2;
+
+/** What the store decided for one entry before writing anything. */
+interface EntryPlan {
+  readonly entry: StoreConsumeEntry;
+  /** The stored key of the window's counter. */
+  readonly key: string;
+  /** The stored key of the burst counter, when the burst bucket was asked. */
+  readonly burstKey: string | undefined;
+  /** The counters before the request (undefined: none running). */
+  readonly main: CounterState | undefined;
+  readonly burst: CounterState | undefined;
+  readonly state: typeof REFUSED | typeof WINDOW | typeof BURST;
+  /** Refused: the points the window would have reached, and how long the refusal lasts. */
+  readonly reached: number;
+  readonly msBeforeNext: number;
+  /** Refused and to be blocked now (blockDuration > 0, not blocked yet). */
+  readonly blocks: boolean;
+}
+
+const NO_PLANS: readonly EntryPlan[] = [];
 
 function isMemoryStorage(value: unknown): value is MemoryStorage {
   const storage = value as Partial<MemoryStorage> | null;
   return (
     typeof storage === 'object' &&
     storage !== null &&
+    typeof storage.get === 'function' &&
     typeof storage.incrby === 'function' &&
-    typeof storage.set === 'function' &&
-    typeof storage.delete === 'function'
+    typeof storage.set === 'function'
   );
 }
 
@@ -78,29 +83,141 @@ function unavailable(cause: unknown): RateLimitError {
   return new RateLimitError('STORE_UNAVAILABLE', 'The memory rate-limit store failed', { cause });
 }
 
-function resultOf(res: Readonly<CounterState>, allowed: boolean, burst: boolean): StoreConsumeResult {
-  return {
-    allowed,
-    consumed: res.consumedPoints,
-    remaining: res.remainingPoints,
-    msBeforeNext: Math.max(res.msBeforeNext, 0),
-    burst,
-  };
+/** The counter under `key` while its window runs; MemoryStorage keeps an ended one until its timer fires. */
+function liveCounter(shared: MemoryStorage, key: string): CounterState | undefined {
+  const res = shared.get(key);
+  // msBeforeNext -1: a counter without expiry.
+  return res !== null && (res.msBeforeNext > 0 || res.msBeforeNext === -1) ? res : undefined;
+}
+
+/** Milliseconds until a counter's window ends; the window a charge would open when none runs. */
+function msLeft(counter: CounterState | undefined, duration: number): number {
+  return counter !== undefined && counter.msBeforeNext > 0 ? counter.msBeforeNext : duration * 1000;
+}
+
+/** The points the first `count` plans would add to `key` (one key twice in one request). */
+function pendingOn(plans: readonly EntryPlan[], count: number, key: string): number {
+  let points = 0;
+  for (let index = 0; index < count; index += 1) {
+    const plan = plans[index]!;
+    if (plan.state !== REFUSED && (plan.key === key || (plan.state === BURST && plan.burstKey === key))) points += plan.entry.points;
+  }
+  return points;
 }
 
 /**
- * A {@link RateLimitStore} in this process, on rate-limiter-flexible's `RateLimiterMemory`
- * (one per distinct spec, all sharing one counter map) and `BurstyRateLimiter` for specs with
- * a burst, whose bucket is counted under `${keyPrefix}:burst`. The reference store, the
- * default of `createRateLimiter` and the limiter's insurance while a shared store is down.
- * Counters are not shared with other processes (`shared: false`).
+ * Decides one entry on the counters as they stand plus what the earlier entries of the request
+ * would charge, writing nothing: the window admits, else the burst bucket may (a blocked key's
+ * bucket is blocked too, so it never does), else the entry is refused.
+ */
+function planEntry(entry: StoreConsumeEntry, shared: MemoryStorage, plans: readonly EntryPlan[], index: number): EntryPlan {
+  const { spec, points } = entry;
+  const key = `${spec.keyPrefix}:${entry.key}`;
+  const main = liveCounter(shared, key);
+  const current = (main?.consumedPoints ?? 0) + (index === 0 ? 0 : pendingOn(plans, index, key));
+  if (current + points <= spec.points) {
+    return { entry, key, burstKey: undefined, main, burst: undefined, state: WINDOW, reached: current + points, msBeforeNext: 0, blocks: false };
+  }
+  // Without a burst the window of a blocked key is past its points; with one, its bucket is.
+  let blocked = current > spec.points;
+  let msBeforeNext = msLeft(main, spec.duration);
+  let burstKey: string | undefined;
+  let burst: CounterState | undefined;
+  if (spec.burst !== undefined) {
+    burstKey = `${spec.keyPrefix}:burst:${entry.key}`;
+    burst = liveCounter(shared, burstKey);
+    const burstCurrent = (burst?.consumedPoints ?? 0) + (index === 0 ? 0 : pendingOn(plans, index, burstKey));
+    if (burstCurrent + points <= spec.burst.points) {
+      return { entry, key, burstKey, main, burst, state: BURST, reached: current + points, msBeforeNext: 0, blocks: false };
+    }
+    blocked = burstCurrent > spec.burst.points;
+    msBeforeNext = Math.min(msBeforeNext, msLeft(burst, spec.burst.duration));
+  }
+  const blocks = spec.blockDuration > 0 && !blocked;
+  return {
+    entry,
+    key,
+    burstKey,
+    main,
+    burst,
+    state: REFUSED,
+    reached: current + points,
+    msBeforeNext: blocks ? spec.blockDuration * 1000 : msBeforeNext,
+    blocks,
+  };
+}
+
+/** Charges an admitted entry: its window, and its burst bucket too when that admitted it. */
+function chargeEntry(plan: EntryPlan, shared: MemoryStorage): StoreConsumeResult {
+  const { spec, points } = plan.entry;
+  const res = shared.incrby(plan.key, points, spec.duration);
+  let msBeforeNext = res.msBeforeNext;
+  if (plan.state === BURST) {
+    // As BurstyRateLimiter reports it: the sooner of the two windows.
+    msBeforeNext = Math.min(msBeforeNext, shared.incrby(plan.burstKey!, points, spec.burst!.duration).msBeforeNext);
+  }
+  return {
+    allowed: true,
+    consumed: res.consumedPoints,
+    remaining: Math.max(spec.points - res.consumedPoints, 0),
+    msBeforeNext: Math.max(msBeforeNext, 0),
+    burst: plan.state === BURST,
+  };
+}
+
+/** A refused entry of a refused request: nothing charged, the block written when it blocks. */
+function refusedResult(plan: EntryPlan, shared: MemoryStorage): StoreConsumeResult {
+  if (plan.blocks) {
+    const { spec } = plan.entry;
+    // As rate-limiter-flexible's block: past the points (never lowering a counter already past).
+    shared.set(plan.key, Math.max(plan.main?.consumedPoints ?? 0, spec.points + 1), spec.blockDuration);
+    if (spec.burst !== undefined) {
+      shared.set(plan.burstKey!, Math.max(plan.burst?.consumedPoints ?? 0, spec.burst.points + 1), spec.blockDuration);
+    }
+  }
+  return { allowed: false, consumed: plan.reached, remaining: 0, msBeforeNext: plan.msBeforeNext, burst: false };
+}
+
+/** An admitting entry of a refused request: not charged, its counter as it is. */
+function unchargedResult(plan: EntryPlan): StoreConsumeResult {
+  const consumed = plan.main?.consumedPoints ?? 0;
+  return {
+    allowed: true,
+    consumed,
+    remaining: Math.max(plan.entry.spec.points - consumed, 0),
+    msBeforeNext: plan.main !== undefined && plan.main.msBeforeNext > 0 ? plan.main.msBeforeNext : 0,
+    burst: plan.state === BURST,
+  };
+}
+
+/** Decide every entry, then charge them all, or (one refused) only write the blocks. */
+function decideAndCharge(entries: readonly StoreConsumeEntry[], shared: MemoryStorage): StoreConsumeResult[] {
+  if (entries.length === 1) {
+    const plan = planEntry(entries[0]!, shared, NO_PLANS, 0);
+    return [plan.state === REFUSED ? refusedResult(plan, shared) : chargeEntry(plan, shared)];
+  }
+  const plans = new Array<EntryPlan>(entries.length);
+  let refused = false;
+  for (let index = 0; index < entries.length; index += 1) {
+    const plan = planEntry(entries[index]!, shared, plans, index);
+    plans[index] = plan;
+    if (plan.state === REFUSED) refused = true;
+  }
+  if (!refused) return plans.map((plan) => chargeEntry(plan, shared));
+  return plans.map((plan) => (plan.state === REFUSED ? refusedResult(plan, shared) : unchargedResult(plan)));
+}
+
+/**
+ * A {@link RateLimitStore} in this process, on rate-limiter-flexible's `MemoryStorage`: one
+ * `RateLimiterMemory` per distinct spec (for `limiter(spec)`), all sharing one counter map, the
+ * burst bucket counted under `${keyPrefix}:burst` as `BurstyRateLimiter` counts it. The
+ * reference store, the default of `createRateLimiter` and the limiter's insurance while a shared
+ * store is down. Counters are not shared with other processes (`shared: false`).
  *
- * `consumeAll` charges every entry, and when any is refused gives back what the admitting
- * entries were charged (an entry the burst bucket admitted gets its burst points back; its main
- * window refused it and stays charged, as a refused entry's does). A counter a refund brings
- * to 0 is deleted, so the next charge opens a fresh window, as in the Redis store. Between the
- * charge and the refund (a few microtasks) a concurrent call on the same key can see the
- * higher count: it may be refused, never over-admitted.
+ * `consumeAllSync` answers synchronously, so nothing else runs in between: it decides every
+ * entry on the counters as they stand, then charges them all, or, when one refuses, charges
+ * nothing and only blocks the refused entries that block (blockDuration > 0, with their burst
+ * bucket), exactly as the Redis script does. `consumeAll` is the same in a promise.
  *
  * @example
  * ```ts
@@ -108,7 +225,7 @@ function resultOf(res: Readonly<CounterState>, allowed: boolean, burst: boolean)
  *
  * const store = memoryRateLimitStore();
  * const spec = { keyPrefix: 'tk:rl:api', points: 2, duration: 60, blockDuration: 0 };
- * const [first] = await store.consumeAll([{ spec, key: '{acme}', points: 1 }]);
+ * const [first] = store.consumeAllSync!([{ spec, key: '{acme}', points: 1 }]);
  * first.allowed; // true, remaining 1
  * await store.limiter(spec).get('{acme}'); // consumedPoints 1
  * ```
@@ -122,107 +239,41 @@ export function memoryRateLimitStore(options: MemoryRateLimitStoreOptions = {}):
     throw new RateLimitError('CONFIGURATION_INVALID', 'memoryRateLimitStore: kind must be a non-empty string');
   }
 
-  const buckets = new Map<string, MemoryBucket>();
+  const limiters = new Map<string, RateLimiterMemory>();
   // The limiter hands the same resolved spec objects back on every check: skip the string id.
-  let bucketsBySpec = new WeakMap<LimiterSpec, MemoryBucket>();
+  let limitersBySpec = new WeakMap<LimiterSpec, RateLimiterMemory>();
   let storage: MemoryStorage | undefined;
 
-  function bucketOf(spec: LimiterSpec): MemoryBucket {
-    const cached = bucketsBySpec.get(spec);
+  function limiterOf(spec: LimiterSpec): RateLimiterMemory {
+    const cached = limitersBySpec.get(spec);
     if (cached !== undefined) return cached;
     assertLimiterSpec(spec);
     const id = limiterSpecId(spec);
-    let bucket = buckets.get(id);
-    if (bucket === undefined) {
-      const main = new RateLimiterMemory({
+    let limiter = limiters.get(id);
+    if (limiter === undefined) {
+      limiter = new RateLimiterMemory({
         keyPrefix: spec.keyPrefix,
         points: spec.points,
         duration: spec.duration,
         blockDuration: spec.blockDuration,
       });
-      storage = shareStorage(main, storage);
-      let burst: RateLimiterMemory | undefined;
-      let bursty: BurstyRateLimiter | undefined;
-      if (spec.burst !== undefined) {
-        burst = new RateLimiterMemory({
-          keyPrefix: `${spec.keyPrefix}:burst`,
-          points: spec.burst.points,
-          duration: spec.burst.duration,
-        });
-        shareStorage(burst, storage);
-        bursty = new BurstyRateLimiter(main, burst);
-      }
-      bucket = { spec, main, burst, bursty };
-      buckets.set(id, bucket);
+      storage = shareStorage(limiter, storage);
+      limiters.set(id, limiter);
     }
-    bucketsBySpec.set(spec, bucket);
-    return bucket;
+    limitersBySpec.set(spec, limiter);
+    return limiter;
   }
 
-  /**
-   * RateLimiterMemory.consume without its promise, on the same storage: increment, and block
-   * the key on the charge that first crosses the limit. Synchronous, so the charges and the
-   * refunds of one consumeAll happen with nothing in between: no other call can see them.
-   */
-  function chargeNow(bucket: MemoryBucket, entry: StoreConsumeEntry, shared: MemoryStorage): EntryCharge {
-    const { spec } = bucket;
-    const rlKey = `${spec.keyPrefix}:${entry.key}`;
-    let res = shared.incrby(rlKey, entry.points, spec.duration);
-    res.remainingPoints = Math.max(spec.points - res.consumedPoints, 0);
-    if (res.consumedPoints <= spec.points) return { bucket, entry, allowed: true, byMain: true, res };
-    if (spec.blockDuration > 0 && res.consumedPoints <= spec.points + entry.points) {
-      res = shared.set(rlKey, res.consumedPoints, spec.blockDuration);
-      res.remainingPoints = 0;
-    }
-    return { bucket, entry, allowed: false, byMain: false, res };
-  }
-
-  function refundNow(charged: EntryCharge, shared: MemoryStorage): StoreConsumeResult {
-    const { bucket, entry } = charged;
-    const rlKey = `${bucket.spec.keyPrefix}:${entry.key}`;
-    const res = shared.incrby(rlKey, -entry.points, bucket.spec.duration);
-    if (res.consumedPoints <= 0) {
-      shared.delete(rlKey);
-      return { allowed: true, consumed: 0, remaining: bucket.spec.points, msBeforeNext: 0, burst: false };
-    }
-    res.remainingPoints = Math.max(bucket.spec.points - res.consumedPoints, 0);
-    return resultOf(res, true, false);
-  }
-
-  /** consumeAll for entries without a burst bucket: all synchronous, one promise in all. */
-  function consumeAllNow(entryBuckets: readonly MemoryBucket[], entries: readonly StoreConsumeEntry[], shared: MemoryStorage): StoreConsumeResult[] {
-    if (entries.length === 1) {
-      const charged = chargeNow(entryBuckets[0]!, entries[0]!, shared);
-      return [resultOf(charged.res, charged.allowed, false)];
-    }
-    const charges = entries.map((entry, index) => chargeNow(entryBuckets[index]!, entry, shared));
-    if (charges.every((charged) => charged.allowed)) return charges.map((charged) => resultOf(charged.res, true, false));
-    return charges.map((charged) => (charged.allowed ? refundNow(charged, shared) : resultOf(charged.res, false, false)));
-  }
-
-  async function charge(bucket: MemoryBucket, entry: StoreConsumeEntry): Promise<EntryCharge> {
+  function consumeAllSync(entries: readonly StoreConsumeEntry[]): StoreConsumeResult[] {
+    assertConsumeEntries(entries);
+    // Validates every spec (once per spec object) and creates the shared storage.
+    for (let index = 0; index < entries.length; index += 1) limiterOf(entries[index]!.spec);
+    if (storage === undefined) return [];
     try {
-      const res = await (bucket.bursty ?? bucket.main).consume(entry.key, entry.points);
-      // BurstyRateLimiter reports the main window's counter: past the points means the burst admitted.
-      return { bucket, entry, allowed: true, byMain: res.consumedPoints <= bucket.spec.points, res };
-    } catch (rejection) {
-      if (rejection instanceof RateLimiterRes) return { bucket, entry, allowed: false, byMain: false, res: rejection };
-      throw unavailable(rejection);
+      return decideAndCharge(entries, storage);
+    } catch (error) {
+      throw unavailable(error);
     }
-  }
-
-  async function refund(charged: EntryCharge): Promise<StoreConsumeResult> {
-    const { bucket, entry } = charged;
-    const limiter = charged.byMain ? bucket.main : bucket.burst;
-    if (limiter === undefined) return resultOf(charged.res, true, !charged.byMain);
-    const res = await limiter.reward(entry.key, entry.points);
-    // 0 (or below, had the window just ended) means nothing of this window is left to count.
-    if (res.consumedPoints <= 0) await limiter.delete(entry.key);
-    if (!charged.byMain) return resultOf(charged.res, true, true);
-    if (res.consumedPoints <= 0) {
-      return { allowed: true, consumed: 0, remaining: bucket.spec.points, msBeforeNext: 0, burst: false };
-    }
-    return resultOf(res, true, false);
   }
 
   return {
@@ -230,36 +281,23 @@ export function memoryRateLimitStore(options: MemoryRateLimitStoreOptions = {}):
     shared: false,
 
     limiter(spec) {
-      return bucketOf(spec).main;
+      return limiterOf(spec);
     },
 
-    async consumeAll(entries) {
-      assertConsumeEntries(entries);
-      const entryBuckets = entries.map((entry) => bucketOf(entry.spec));
-      if (storage !== undefined && entryBuckets.every((bucket) => bucket.burst === undefined)) {
-        try {
-          return consumeAllNow(entryBuckets, entries, storage);
-        } catch (error) {
-          throw unavailable(error);
-        }
-      }
-      // With a burst bucket, BurstyRateLimiter decides. Every consume starts in this same synchronous loop, so the charges land together.
-      const charges = await Promise.all(entries.map((entry, index) => charge(entryBuckets[index]!, entry)));
-      if (charges.every((charged) => charged.allowed)) {
-        return charges.map((charged) => resultOf(charged.res, true, !charged.byMain));
-      }
+    consumeAllSync,
+
+    // Not an async function: one frame less on the hot path.
+    consumeAll(entries) {
       try {
-        return await Promise.all(
-          charges.map((charged) => (charged.allowed ? refund(charged) : Promise.resolve(resultOf(charged.res, false, false)))),
-        );
+        return Promise.resolve(consumeAllSync(entries));
       } catch (error) {
-        throw error instanceof RateLimitError ? error : unavailable(error);
+        return Promise.reject(error);
       }
     },
 
     async close() {
-      buckets.clear();
-      bucketsBySpec = new WeakMap();
+      limiters.clear();
+      limitersBySpec = new WeakMap();
       storage = undefined;
     },
   };

@@ -57,13 +57,14 @@ describe('consume-all script arguments and reply', () => {
     expect(burstKeyOf(entry)).toBe('tk:rl:ip:burst:{acme}:ip=1');
   });
 
-  it('passes the key count, the keys (a burst counter right after its entry) and six values per entry', () => {
-    expect(
-      consumeAllArguments([
-        { spec: bursty, key: '{acme}:ip=1', points: 1 },
-        { spec: plain, key: '{acme}:u=1', points: 3 },
-      ]),
-    ).toEqual([3, 'tk:rl:ip:{acme}:ip=1', 'tk:rl:ip:burst:{acme}:ip=1', 'tk:rl:user:{acme}:u=1', 1, 5, 1, 0, 2, 10, 3, 10, 60, 300, 0, 0]);
+  it('passes the key count, the keys (a burst counter right after its entry), the refused flag and six values per entry', () => {
+    const entries = [
+      { spec: bursty, key: '{acme}:ip=1', points: 1 },
+      { spec: plain, key: '{acme}:u=1', points: 3 },
+    ];
+    const keys = [3, 'tk:rl:ip:{acme}:ip=1', 'tk:rl:ip:burst:{acme}:ip=1', 'tk:rl:user:{acme}:u=1'];
+    expect(consumeAllArguments(entries)).toEqual([...keys, 0, 1, 5, 1, 0, 2, 10, 3, 10, 60, 300, 0, 0]);
+    expect(consumeAllArguments(entries, true)).toEqual([...keys, 1, 1, 5, 1, 0, 2, 10, 3, 10, 60, 300, 0, 0]);
   });
 
   it('reads states, consumed points and msBeforeNext into store results', () => {
@@ -79,9 +80,20 @@ describe('consume-all script arguments and reply', () => {
     ]);
   });
 
+  it('reads integers sent as strings (ioredis stringNumbers) and counters past exact integers, without failing', () => {
+    const entries = [
+      { spec: plain, key: '{acme}:u=1', points: 1 },
+      { spec: plain, key: '{acme}:u=2', points: 1 },
+    ];
+    expect(decodeConsumeAllReply(entries, ['1', '4', '59000', 0, 2 ** 60, -1])).toEqual([
+      { state: 'window', result: { allowed: true, consumed: 4, remaining: 6, msBeforeNext: 59_000, burst: false } },
+      { state: 'refused', result: { allowed: false, consumed: 2 ** 60, remaining: 0, msBeforeNext: 0, burst: false } },
+    ]);
+  });
+
   it('throws on a reply that is not the script’s', () => {
     const entries = [{ spec: plain, key: '{acme}', points: 1 }];
-    for (const reply of [null, 'OK', [1, 2], [1, 2, 3, 4], [3, 1, 1], [1, '1', 1], [1, 1.5, 1]]) {
+    for (const reply of [null, 'OK', [1, 2], [1, 2, 3, 4], [3, 1, 1], ['x', 1, 1], [1, null, 1], [1, '1.5', 1], [1, 1, Number.NaN]]) {
       expect(() => decodeConsumeAllReply(entries, reply)).toThrow(TypeError);
     }
   });

@@ -44,7 +44,7 @@ await describeWithRedisCluster('redisRateLimitStore on a 3-master Redis Cluster'
       await store.consumeAll(request);
       const counted = countCommands(client);
       try {
-        // The ip entry refuses: one call still charges it and takes the others' charges back.
+        // The ip entry refuses: one call decides all three and charges none.
         expect((await store.consumeAll(request)).map((result) => result.allowed)).toEqual([true, true, false]);
       } finally {
         counted.restore();
@@ -60,6 +60,7 @@ await describeWithRedisCluster('redisRateLimitStore on a 3-master Redis Cluster'
       );
       expect(new Set(slots).size).toBe(1);
       expect(await client.get(`${tenant.keyPrefix}:{acme}`)).toBe('1');
+      expect(await client.get(`${ip.keyPrefix}:{acme}:ip=203.0.113.7`)).toBe('1');
     });
 
     it('refunds the admitting groups when another group refuses, with one call per group', async () => {
@@ -101,10 +102,40 @@ await describeWithRedisCluster('redisRateLimitStore on a 3-master Redis Cluster'
       expect(counted.names).toEqual(['evalsha', 'evalsha', 'evalsha']);
       expect(results[0]).toMatchObject({ consumed: 2, remaining: 8 });
       expect(await client.get(`${tenant.keyPrefix}:{${first}}`)).toBe('2');
-      // The burst point went back; the window that refused that entry keeps its charge.
+      // A burst admission charged both counters; the refund took both back.
       expect(await client.get(`${burstUser.keyPrefix}:burst:{${first}}:u=1`)).toBeNull();
-      expect(await client.get(`${burstUser.keyPrefix}:{${first}}:u=1`)).toBe('2');
-      expect(await client.get(`${partner.keyPrefix}:{${second}}`)).toBe('2');
+      expect(await client.get(`${burstUser.keyPrefix}:{${first}}:u=1`)).toBe('1');
+      // The refusing group charged nothing.
+      expect(await client.get(`${partner.keyPrefix}:{${second}}`)).toBe('1');
+    });
+
+    it('decides the groups after a refusal without charging them, and writes their blocks', async () => {
+      const ip = spec('after-ip', { points: 1, duration: 60, blockDuration: 0 });
+      const tenant = spec('after-tenant', { points: 1, duration: 60, blockDuration: 300 });
+      await store.consumeAll([{ spec: ip, key: '{ip=203.0.113.9}', points: 1 }]);
+      await store.consumeAll([{ spec: tenant, key: '{globex}', points: 1 }]);
+      const request = [
+        { spec: ip, key: '{ip=203.0.113.9}', points: 1 },
+        { spec: tenant, key: '{acme}', points: 1 },
+        { spec: tenant, key: '{globex}', points: 1 },
+      ];
+      const counted = countCommands(client);
+      let results;
+      try {
+        results = await store.consumeAll(request);
+      } finally {
+        counted.restore();
+      }
+      // The first group refuses; the two after it are decided (one call each), never charged.
+      expect(counted.names).toEqual(['evalsha', 'evalsha', 'evalsha']);
+      expect(results.map((result) => [result.allowed, result.consumed])).toEqual([
+        [false, 2],
+        [true, 0],
+        [false, 2],
+      ]);
+      expect(await client.get(`${tenant.keyPrefix}:{acme}`)).toBeNull();
+      expect(await client.get(`${tenant.keyPrefix}:{globex}`)).toBe('2');
+      expect(await client.pttl(`${tenant.keyPrefix}:{globex}`)).toBeGreaterThan(250_000);
     });
 
     it('admits exactly the tightest limit out of 50 concurrent requests spanning two tenants', async () => {
@@ -120,7 +151,7 @@ await describeWithRedisCluster('redisRateLimitStore on a 3-master Redis Cluster'
       );
       expect(results.filter((pair) => pair.every((result) => result.allowed))).toHaveLength(10);
       expect(await client.get(`${tenant.keyPrefix}:{acme}`)).toBe('10');
-      expect(await client.get(`${partner.keyPrefix}:{globex}`)).toBe('50');
+      expect(await client.get(`${partner.keyPrefix}:{globex}`)).toBe('10');
     });
 
     it('refuses a burst entry without a hash tag (its two counters could land in two slots)', async () => {

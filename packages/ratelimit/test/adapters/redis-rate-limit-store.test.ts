@@ -140,11 +140,12 @@ await describeWithService('redis', 'redisRateLimitStore on a single Redis node',
       }
     });
 
-    it('counts exactly as rate-limiter-flexible: the same sequence through RateLimiterRedis and consumeAll', async () => {
+    it('counts as rate-limiter-flexible up to its block, then charges refusals nowhere', async () => {
       const limit = { points: 3, duration: 60, blockDuration: 90 } as const;
       const ours = spec('differential-ours', limit);
       const theirs = new RateLimiterRedis({ storeClient: client, keyPrefix: spec('differential-rlf', limit).keyPrefix, ...limit });
-      const weights = [1, 2, 1, 1, 3, 1];
+      // The third request crosses the points and blocks; the fourth is refused by the block.
+      const weights = [1, 2, 1, 1];
       for (const points of weights) {
         const [result] = await store.consumeAll([{ spec: ours, key: '{acme}', points }]);
         const reference = await theirs.consume('{acme}', points).then(
@@ -161,6 +162,12 @@ await describeWithService('redis', 'redisRateLimitStore on a single Redis node',
         });
         expect(Math.abs(result!.msBeforeNext - reference.res.msBeforeNext)).toBeLessThan(2_000);
       }
+      // rate-limiter-flexible charged the refused request (5); the block holds points + 1.
+      expect((await theirs.get('{acme}'))?.consumedPoints).toBe(5);
+      expect(await client.get(`${ours.keyPrefix}:{acme}`)).toBe('4');
+      const [result] = await store.consumeAll([{ spec: ours, key: '{acme}', points: 3 }]);
+      expect(result).toMatchObject({ allowed: false, consumed: 7 });
+      expect(await client.get(`${ours.keyPrefix}:{acme}`)).toBe('4');
     });
 
     it("shares counters with rate-limiter-flexible's own BurstyRateLimiter over the store's limiters", async () => {
@@ -176,12 +183,42 @@ await describeWithService('redis', 'redisRateLimitStore on a single Redis node',
       await expect(bursty.consume('{acme}')).rejects.toBeInstanceOf(RateLimiterRes);
     });
 
-    it('rejects with STORE_UNAVAILABLE, never a raw driver error, when a script command fails', async () => {
+    it('rejects with STORE_UNAVAILABLE, never a raw driver error, when a script command fails, and writes nothing', async () => {
       const api = spec('wrongtype', { points: 5, duration: 60, blockDuration: 0 });
-      await client.set(`${api.keyPrefix}:{acme}`, 'not a number', 'EX', 60);
-      const failure = await store.consumeAll([{ spec: api, key: '{acme}', points: 1 }]).catch((error: unknown) => error);
+      // Another program's hash under our key: GET fails with WRONGTYPE.
+      await client.hset(`${api.keyPrefix}:{acme}`, 'field', '1');
+      const failure = await store
+        .consumeAll([
+          { spec: api, key: '{acme}:u=1', points: 1 },
+          { spec: api, key: '{acme}', points: 1 },
+        ])
+        .catch((error: unknown) => error);
       expect(failure).toEqual(code('STORE_UNAVAILABLE'));
       expect((failure as Error).cause).toBeInstanceOf(Error);
+      // The script decides before it writes: the entry before the failing one was not charged.
+      expect(await client.get(`${api.keyPrefix}:{acme}:u=1`)).toBeNull();
+    });
+
+    it('counts a value INCRBY cannot add to as an empty counter that the next charge replaces, instead of failing', async () => {
+      const api = spec('odd-value', { points: 5, duration: 60, blockDuration: 0 });
+      const tight = spec('odd-value-tight', { points: 1, duration: 60, blockDuration: 0 });
+      const odd = ['not a number', '1.5', '007', ' 3', '1e3', '12345678901234567890'];
+      for (const [index, value] of odd.entries()) {
+        const key = `${api.keyPrefix}:{acme}:odd=${index}`;
+        await client.set(key, value, 'EX', 600);
+        // Refused by another entry: nothing is written, the odd value stays.
+        await store.consumeAll([{ spec: tight, key: `{acme}:full=${index}`, points: 1 }]);
+        const refused = await store.consumeAll([
+          { spec: api, key: `{acme}:odd=${index}`, points: 2 },
+          { spec: tight, key: `{acme}:full=${index}`, points: 1 },
+        ]);
+        expect(refused.map((result) => result.allowed)).toEqual([true, false]);
+        expect(await client.get(key)).toBe(value);
+        const [admitted] = await store.consumeAll([{ spec: api, key: `{acme}:odd=${index}`, points: 2 }]);
+        expect(admitted).toMatchObject({ allowed: true, consumed: 2, remaining: 3 });
+        expect(await client.get(key)).toBe('2');
+        expect(await client.pttl(key)).toBeLessThanOrEqual(60_000);
+      }
     });
 
     it('after close() rejects, and leaves the client open', async () => {

@@ -138,8 +138,8 @@ export function describeExactAdmission(target: ExactAdmissionTarget): void {
       console.log(`[distributed ${target.label}] one policy, tenant ${tenantId}: admitted ${admittedOf(result, tenantId)} of limit ${points} (${attempts} attempts)`);
       expect(admittedOf(result, tenantId)).toBe(points);
       expect(result.byTag[tenantId]?.refused).toBe(attempts - points);
-      // Refused charges count too (rate-limiter-flexible semantics): no charge was lost.
-      expect((await reader.get('tenant', { tenantId }))?.consumed).toBe(attempts);
+      // A refused check is charged nowhere: the counter holds the admitted checks, exactly.
+      expect((await reader.get('tenant', { tenantId }))?.consumed).toBe(admittedOf(result, tenantId));
     }
     // Every worker took part (no worker got all its checks in before the others started).
     expect(result.perWorker.every((worker) => worker.admitted > 0)).toBe(true);
@@ -177,7 +177,8 @@ export function describeExactAdmission(target: ExactAdmissionTarget): void {
       );
       expect(result.byTag[tenantId]?.admittedPoints).toBe(points);
       expect(admittedOf(result, tenantId)).toBe(points / cost);
-      expect((await reader.get('tenant', { tenantId }))?.consumed).toBe(WORKERS * perWorkerPerTenant * cost);
+      // Admitted × cost: the refused checks charged nothing.
+      expect((await reader.get('tenant', { tenantId }))?.consumed).toBe(admittedOf(result, tenantId) * cost);
     }
     await reader.close();
   });
@@ -233,11 +234,12 @@ export function describeExactAdmission(target: ExactAdmissionTarget): void {
     for (const user of users) expect(admittedOf(result, user)).toBeLessThanOrEqual(limits.user);
 
     const reader = readerFor(prefix, policies);
-    // All-or-nothing, read from the store: mallory's user counter holds only the admitted checks
-    // (its user limit never refused; the IP or tenant refusals did not charge it).
+    // All-or-nothing, read from the store: every counter holds exactly the checks it admitted
+    // (a refusal, by whichever policy, charged none of the three).
+    expect((await reader.get('tenant', { tenantId }))?.consumed).toBe(admittedTotal);
     expect((await reader.get('user', { tenantId, userId: 'mallory' }))?.consumed).toBe(admittedOf(result, 'mallory'));
-    expect((await reader.get('tenant', { tenantId }))?.remaining).toBe(0);
-    expect((await reader.get('ip', { ip: floodIp }))?.remaining).toBe(0);
+    for (const user of users) expect((await reader.get('user', { tenantId, userId: user }))?.consumed ?? 0).toBe(admittedOf(result, user));
+    expect((await reader.get('ip', { ip: floodIp }))?.consumed).toBe(admittedOf(result, 'mallory'));
     await reader.close();
   });
 }

@@ -2,17 +2,21 @@ import type { StoreConsumeEntry, StoreConsumeResult } from '../../stores/rate-li
 
 /*
  * The Lua behind `consumeAll` on Redis. It keeps rate-limiter-flexible's key layout and value
- * semantics exactly, so RateLimiterRedis's get/delete/penalty/reward/block work on the keys it
- * writes:
+ * semantics, so RateLimiterRedis's get/delete/penalty/reward/block work on the keys it writes:
  * - a counter is the string `${keyPrefix}:${key}` holding the consumed points, its PTTL the
- *   window (RLF's incr script: SET 0 EX duration NX, INCRBY, PTTL, EXPIRE when the TTL is lost);
- * - the charge that first crosses the points with blockDuration > 0 sets the key to its value
- *   with EX blockDuration (RLF's `_block`);
- * - a spec with a burst charges `${keyPrefix}:burst:${key}` when the main window refuses, and
- *   reports the sooner of the two windows (BurstyRateLimiter).
- * All-or-nothing: the script charges every entry and, when any was refused, takes back the
- * charges that admitted (a counter taken back to 0 is deleted, as the memory store does). It
- * runs atomically, so no other client ever sees a charge that is taken back.
+ *   window (a charge opens a window of `duration` on an empty key, and sets the expiry again on
+ *   a counter that lost it, as RLF's incr script does);
+ * - a block is the counter set past the points with EX blockDuration (RLF's `_block`);
+ * - a spec with a burst counts `${keyPrefix}:burst:${key}` too: when the window refuses, the
+ *   burst bucket may admit, and the entry is charged on both (BurstyRateLimiter); the reply
+ *   has the sooner of the two windows.
+ * It decides every entry before it writes anything. Admitted request: every entry is charged.
+ * Refused request (any entry refused): nothing is charged; only the refused entries with
+ * blockDuration > 0 that are not blocked yet are blocked, their burst bucket with them (set
+ * past its points for the same time), so a burst never admits a blocked key. Deciding first
+ * also means a write never fails halfway: a value INCRBY could not add to (something else
+ * wrote it) counts as an empty counter and the next charge replaces it, instead of failing the
+ * whole request on one odd key.
  */
 
 /** Values per entry in ARGV. */
@@ -20,9 +24,13 @@ const ARGS_PER_ENTRY = 6;
 
 /**
  * The consume-all script. KEYS: per entry its counter, then its burst counter when the spec
- * has a burst. ARGV: per entry points, limit, duration, blockDuration, burst points (0 for
- * none), burst duration. Returns per entry `state` (0 refused, 1 admitted by the window,
- * 2 admitted by the burst bucket), the window's consumed points and msBeforeNext.
+ * has a burst. ARGV: `1` when the request is refused already (another hash-tag group of a
+ * Redis Cluster refused it: decide and block, charge nothing), else `0`; then per entry
+ * points, limit, duration, blockDuration, burst points (0 for none), burst duration. Returns
+ * per entry `state` (0 refused, 1 admitted by the window, 2 admitted by the burst bucket), the
+ * window's consumed points and msBeforeNext. When the request is refused the admitting
+ * entries report their counters as they are (not charged) and a refused entry reports the
+ * points it would have reached (not stored).
  *
  * @example
  * ```ts
@@ -30,36 +38,70 @@ const ARGS_PER_ENTRY = 6;
  * ```
  */
 export const consumeAllLua = `
+local views, planned = {}, {}
+
+-- A counter as it stands: its points, PTTL, and whether a charge must start it afresh (no key,
+-- or a value INCRBY refuses: not a plain integer of at most 15 characters).
+local function view(key)
+  local seen = views[key]
+  if seen then return seen end
+  local raw = redis.call('get', key)
+  if raw and (raw == '0' or (#raw <= 15 and string.match(raw, '^%-?[1-9]%d*$'))) then
+    seen = { value = tonumber(raw), ttl = redis.call('pttl', key), fresh = false }
+  else
+    seen = { value = 0, ttl = -2, fresh = true }
+  end
+  views[key] = seen
+  return seen
+end
+
+-- The points earlier entries of this request would add to a key (the same key twice).
+local function pending(key)
+  return planned[key] or 0
+end
+
+local function plan(key, points)
+  planned[key] = pending(key) + points
+end
+
+-- Milliseconds until a counter's window ends; the window a charge would open when none runs.
+local function msLeft(seen, duration)
+  if seen.fresh or seen.ttl < 0 then return 1000 * duration end
+  return seen.ttl
+end
+
 local function charge(key, points, duration)
-  redis.call('set', key, 0, 'EX', duration, 'NX')
-  local consumed = redis.call('incrby', key, points)
-  local ttl = redis.call('pttl', key)
-  if ttl == -1 then
-    redis.call('expire', key, duration)
-    ttl = 1000 * duration
+  local seen = views[key]
+  if seen.fresh then
+    redis.call('set', key, points, 'EX', duration)
+    seen.value, seen.ttl, seen.fresh = points, 1000 * duration, false
+  else
+    seen.value = redis.call('incrby', key, points)
+    if seen.ttl == -1 then
+      redis.call('expire', key, duration)
+      seen.ttl = 1000 * duration
+    end
   end
-  return consumed, ttl
+  return seen.value, seen.ttl
 end
 
-local function refund(key, points)
-  local left = redis.call('decrby', key, points)
-  if left <= 0 then
-    redis.call('del', key)
-    return 0, 0
-  end
-  return left, redis.call('pttl', key)
+local function block(key, atLeast, seconds)
+  local seen = views[key]
+  local value = atLeast
+  if not seen.fresh and seen.value > value then value = seen.value end
+  redis.call('set', key, value, 'EX', seconds)
 end
 
-local count = #ARGV / ${ARGS_PER_ENTRY}
-local mainKeys, burstKeys, charged, states, consumedOf, ttlOf = {}, {}, {}, {}, {}, {}
-local refused = false
+local count = (#ARGV - 1) / ${ARGS_PER_ENTRY}
+local mainKeys, burstKeys, states, consumedOf, ttlOf, blocks = {}, {}, {}, {}, {}, {}
+local refused = ARGV[1] == '1'
 local nextKey = 1
 for i = 1, count do
-  local at = (i - 1) * ${ARGS_PER_ENTRY}
+  local at = 1 + (i - 1) * ${ARGS_PER_ENTRY}
   local points = tonumber(ARGV[at + 1])
   local limit = tonumber(ARGV[at + 2])
   local duration = tonumber(ARGV[at + 3])
-  local block = tonumber(ARGV[at + 4])
+  local blockFor = tonumber(ARGV[at + 4])
   local burstPoints = tonumber(ARGV[at + 5])
   local key = KEYS[nextKey]
   nextKey = nextKey + 1
@@ -69,31 +111,60 @@ for i = 1, count do
     nextKey = nextKey + 1
   end
 
-  local consumed, ttl = charge(key, points, duration)
-  local state = 1
-  if consumed > limit then
+  local seen = view(key)
+  local current = seen.value + pending(key)
+  local state, consumed, ttl = 1, current + points, 0
+  if current + points <= limit then
+    plan(key, points)
+  else
     state = 0
-    if block > 0 and consumed <= limit + points then
-      redis.call('set', key, consumed, 'EX', block)
-      ttl = 1000 * block
-    end
+    -- Without a burst the window of a blocked key is past its points; with one, its bucket is.
+    local blocked = current > limit
+    ttl = msLeft(seen, duration)
     if burstKey then
-      local burstConsumed, burstTtl = charge(burstKey, points, tonumber(ARGV[at + 6]))
-      if burstTtl < ttl then ttl = burstTtl end
-      if burstConsumed <= burstPoints then state = 2 end
+      local burstSeen = view(burstKey)
+      local burstCurrent = burstSeen.value + pending(burstKey)
+      if burstCurrent + points <= burstPoints then
+        state = 2
+        plan(key, points)
+        plan(burstKey, points)
+      else
+        blocked = burstCurrent > burstPoints
+        local burstTtl = msLeft(burstSeen, tonumber(ARGV[at + 6]))
+        if burstTtl < ttl then ttl = burstTtl end
+      end
+    end
+    if state == 0 then
+      refused = true
+      if blockFor > 0 and not blocked then
+        blocks[i] = true
+        ttl = 1000 * blockFor
+      end
     end
   end
-  if state == 0 then refused = true end
-  mainKeys[i], burstKeys[i], charged[i], states[i], consumedOf[i], ttlOf[i] = key, burstKey, points, state, consumed, ttl
+  mainKeys[i], burstKeys[i], states[i], consumedOf[i], ttlOf[i] = key, burstKey, state, consumed, ttl
 end
 
-if refused then
-  for i = 1, count do
-    if states[i] == 1 then
-      consumedOf[i], ttlOf[i] = refund(mainKeys[i], charged[i])
-    elseif states[i] == 2 then
-      refund(burstKeys[i], charged[i])
+for i = 1, count do
+  local at = 1 + (i - 1) * ${ARGS_PER_ENTRY}
+  local points = tonumber(ARGV[at + 1])
+  if not refused then
+    consumedOf[i], ttlOf[i] = charge(mainKeys[i], points, tonumber(ARGV[at + 3]))
+    if states[i] == 2 then
+      local _, burstTtl = charge(burstKeys[i], points, tonumber(ARGV[at + 6]))
+      if burstTtl < ttlOf[i] then ttlOf[i] = burstTtl end
     end
+  elseif states[i] == 0 then
+    if blocks[i] then
+      local blockFor = tonumber(ARGV[at + 4])
+      block(mainKeys[i], tonumber(ARGV[at + 2]) + 1, blockFor)
+      if burstKeys[i] then block(burstKeys[i], tonumber(ARGV[at + 5]) + 1, blockFor) end
+    end
+  else
+    -- Admitting, but not charged: the counter as it is.
+    local seen = views[mainKeys[i]]
+    consumedOf[i], ttlOf[i] = seen.value, 0
+    if not seen.fresh and seen.ttl > 0 then ttlOf[i] = seen.ttl end
   end
 end
 
@@ -160,15 +231,17 @@ export function burstKeyOf(entry: StoreConsumeEntry): string {
 
 /**
  * The arguments of one consume-all call: the number of keys, the keys, then the ARGV.
+ * `refusedAlready`: another hash-tag group refused the request, so this call only decides and
+ * writes blocks.
  *
  * @example
  * ```ts
  * await client.tenantkitRateLimitConsumeAll(...consumeAllArguments(entries));
  * ```
  */
-export function consumeAllArguments(entries: readonly StoreConsumeEntry[]): (string | number)[] {
+export function consumeAllArguments(entries: readonly StoreConsumeEntry[], refusedAlready = false): (string | number)[] {
   const keys: string[] = [];
-  const argv: number[] = [];
+  const argv: number[] = [refusedAlready ? 1 : 0];
   for (const entry of entries) {
     const { spec } = entry;
     keys.push(counterKeyOf(entry));
@@ -194,12 +267,16 @@ export interface DecodedScriptEntry {
   readonly result: StoreConsumeResult;
 }
 
-function replyInteger(reply: unknown, index: number): number {
-  const value = Array.isArray(reply) ? (reply[index] as unknown) : undefined;
-  if (typeof value !== 'number' || !Number.isSafeInteger(value)) {
-    throw new TypeError(`The consume-all script replied ${JSON.stringify(reply)}, not whole numbers`);
-  }
-  return value;
+/**
+ * A number of the reply: ioredis gives integers as numbers, or as strings with its
+ * `stringNumbers` option. Any finite value is taken as it is; a counter far past the points
+ * only means remaining 0, never a failure.
+ */
+function replyNumber(reply: readonly unknown[], index: number): number {
+  const value = reply[index];
+  const number = typeof value === 'number' ? value : typeof value === 'string' && /^-?\d+$/.test(value) ? Number(value) : Number.NaN;
+  if (!Number.isFinite(number)) throw new TypeError(`The consume-all script replied ${JSON.stringify(value)} where a number belongs`);
+  return number;
 }
 
 const STATES: readonly ScriptEntryState[] = ['refused', 'window', 'burst'];
@@ -218,16 +295,16 @@ export function decodeConsumeAllReply(entries: readonly StoreConsumeEntry[], rep
     throw new TypeError(`The consume-all script replied ${reply === undefined ? 'nothing' : 'a reply of another shape'}`);
   }
   return entries.map((entry, index) => {
-    const state = STATES[replyInteger(reply, index * 3)];
+    const state = STATES[replyNumber(reply, index * 3)];
     if (state === undefined) throw new TypeError('The consume-all script replied an unknown state');
-    const consumed = replyInteger(reply, index * 3 + 1);
-    const msBeforeNext = replyInteger(reply, index * 3 + 2);
+    const consumed = replyNumber(reply, index * 3 + 1);
+    const msBeforeNext = replyNumber(reply, index * 3 + 2);
     return {
       state,
       result: {
         allowed: state !== 'refused',
         consumed,
-        remaining: Math.max(entry.spec.points - consumed, 0),
+        remaining: state === 'refused' ? 0 : Math.max(entry.spec.points - consumed, 0),
         msBeforeNext: Math.max(msBeforeNext, 0),
         burst: state === 'burst',
       },

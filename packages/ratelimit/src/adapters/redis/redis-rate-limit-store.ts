@@ -69,16 +69,19 @@ interface ScriptCall {
  *
  * - `limiter(spec)` is rate-limiter-flexible's `RateLimiterRedis` for the spec (memoised,
  *   `rejectIfRedisNotReady: true`), for get/delete/penalty/reward/block by key.
- * - `consumeAll` runs one Lua script (EVALSHA; ioredis sends EVAL once per connection) that
- *   counts exactly as `RateLimiterRedis` and `BurstyRateLimiter` do, on the same keys
- *   (`${keyPrefix}:${key}`, burst `${keyPrefix}:burst:${key}`), and is all-or-nothing: when an
- *   entry refuses, the admitting entries' charges are taken back inside the script. On a single
+ * - `consumeAll` runs one Lua script (EVALSHA; ioredis sends EVAL once per connection) on the
+ *   keys `RateLimiterRedis` and `BurstyRateLimiter` use (`${keyPrefix}:${key}`, burst
+ *   `${keyPrefix}:burst:${key}`), with their values: it decides every entry first, then charges
+ *   them all, or, when one refuses, charges nothing and writes only the blocks of the refused
+ *   entries (with blockDuration > 0; the burst bucket is blocked with the key). On a single
  *   node that is one round trip for the whole request.
  * - On a Cluster the entries are grouped by the `{hash tag}` of their key (every counter of one
  *   tenant shares `{tenant}`, so a request of one tenant is still one call). Groups run one
- *   after another in the order of their first entry and stop at the first refusal; the groups
- *   that admitted before it are refunded by a second script (a counter is never left below 0),
- *   and the groups after it are never charged. List per-client policies (IP, user) before
+ *   after another in the order of their first entry and stop at the first refusal (that group
+ *   charges nothing, as above); the groups that admitted before it are refunded by a second
+ *   script (both counters of a burst admission; a counter is never left below 0), and the
+ *   groups after it are only decided, never charged (their blocks are written, so every entry
+ *   reports and blocks as on a single node). List per-client policies (IP, user) before
  *   shared ones (tenant): a flood that its own counter refuses then never touches its tenant's.
  *   A Cluster entry with a burst bucket needs a hash tag (its two counters must share a slot).
  * - When the client is not `ready` (connecting, reconnecting, closed) calls reject at once
@@ -164,32 +167,41 @@ export function redisRateLimitStore(client: RedisRateLimitClient, options: Redis
     }));
   }
 
-  async function runScript(call: ScriptCall): Promise<DecodedScriptEntry[]> {
-    const reply = await commands[CONSUME_ALL_COMMAND]!(...consumeAllArguments(call.entries));
+  async function runScript(call: ScriptCall, refusedAlready = false): Promise<DecodedScriptEntry[]> {
+    const reply = await commands[CONSUME_ALL_COMMAND]!(...consumeAllArguments(call.entries, refusedAlready));
     return decodeConsumeAllReply(call.entries, reply);
   }
 
-  /** Takes back what an admitted group charged; returns its results after the refund. */
+  /**
+   * Takes back what an admitted group charged: the window's counter of every entry, and the
+   * burst bucket's of a burst admission (it charged both). Returns the group's results after
+   * the refund (what its counters hold again).
+   */
   async function refundGroup(call: ScriptCall, decoded: readonly DecodedScriptEntry[]): Promise<StoreConsumeResult[]> {
     const keys: string[] = [];
     const points: number[] = [];
     call.entries.forEach((entry, index) => {
-      keys.push(decoded[index]!.state === 'burst' ? burstKeyOf(entry) : counterKeyOf(entry));
+      keys.push(counterKeyOf(entry));
       points.push(entry.points);
+      if (decoded[index]!.state === 'burst') {
+        keys.push(burstKeyOf(entry));
+        points.push(entry.points);
+      }
     });
     const reply = await commands[REFUND_COMMAND]!(keys.length, ...keys, ...points);
     if (!Array.isArray(reply) || reply.length !== keys.length * 2) throw new TypeError('The refund script replied a reply of another shape');
+    // A key twice in the group is refunded twice: its last reply is what it holds afterwards.
+    const lastReplyOf = new Map<string, number>();
+    keys.forEach((key, index) => lastReplyOf.set(key, index * 2));
     return call.entries.map((entry, index) => {
-      const { state, result } = decoded[index]!;
-      // A burst refund leaves the window's counter (which refused) as it was.
-      if (state === 'burst') return result;
-      const consumed = Number(reply[index * 2]);
+      const at = lastReplyOf.get(counterKeyOf(entry))!;
+      const consumed = Number(reply[at]);
       return {
         allowed: true,
         consumed,
         remaining: Math.max(entry.spec.points - consumed, 0),
-        msBeforeNext: Math.max(Number(reply[index * 2 + 1]), 0),
-        burst: false,
+        msBeforeNext: Math.max(Number(reply[at + 1]), 0),
+        burst: decoded[index]!.state === 'burst',
       };
     });
   }
@@ -198,12 +210,19 @@ export function redisRateLimitStore(client: RedisRateLimitClient, options: Redis
    * Charges the groups one after another, in the order of their first entry, and stops at the
    * first refusal or failure; the groups charged before it are refunded. Running them in
    * parallel would let a flood that one group refuses (one IP) inflate another group's shared
-   * counter (its tenant) until the refund, and the legitimate requests refused meanwhile keep
-   * their charges: the flood would spend its tenant's budget. Callers list per-client policies
-   * before shared ones, so a refused client never reaches its tenant's counter at all.
+   * counter (its tenant) until the refund, and the legitimate requests refused meanwhile would
+   * be refused for nothing. Callers list per-client policies before shared ones, so a refused
+   * client never reaches its tenant's counter at all. The groups after a refusal are only
+   * decided (in parallel, charging nothing, writing their blocks).
    */
   async function consumeAcrossGroups(calls: readonly ScriptCall[], count: number): Promise<StoreConsumeResult[]> {
     const results = new Array<StoreConsumeResult>(count);
+    const record = (call: ScriptCall, groupResults: readonly StoreConsumeResult[]) => {
+      groupResults.forEach((result, index) => {
+        results[call.indexes[index]!] = result;
+      });
+    };
+    const resultsOf = (decoded: readonly DecodedScriptEntry[]) => decoded.map(({ result }) => result);
     const admittedGroups: { call: ScriptCall; decoded: DecodedScriptEntry[] }[] = [];
     let stopped: { failure: unknown } | { refusedAt: number } | undefined;
     for (let groupIndex = 0; groupIndex < calls.length; groupIndex += 1) {
@@ -215,10 +234,8 @@ export function redisRateLimitStore(client: RedisRateLimitClient, options: Redis
         stopped = { failure };
         break;
       }
-      decoded.forEach(({ result }, index) => {
-        results[call.indexes[index]!] = result;
-      });
-      // A refused group already took back its own admitted charges inside its script.
+      record(call, resultsOf(decoded));
+      // A refused group charged nothing: its script only wrote the blocks.
       if (decoded.some(({ state }) => state === 'refused')) {
         stopped = { refusedAt: groupIndex };
         break;
@@ -227,33 +244,14 @@ export function redisRateLimitStore(client: RedisRateLimitClient, options: Redis
     }
     if (stopped === undefined) return results;
 
-    // The groups that admitted must not keep their charges.
-    const refunds = await Promise.allSettled(
-      admittedGroups.map(async ({ call, decoded }) => {
-        const refunded = await refundGroup(call, decoded);
-        refunded.forEach((result, index) => {
-          results[call.indexes[index]!] = result;
-        });
-      }),
-    );
+    const settled = await Promise.allSettled([
+      // The groups that admitted must not keep their charges.
+      ...admittedGroups.map(async ({ call, decoded }) => record(call, await refundGroup(call, decoded))),
+      ...('refusedAt' in stopped ? calls.slice(stopped.refusedAt + 1) : []).map(async (call) => record(call, resultsOf(await runScript(call, true)))),
+    ]);
     if ('failure' in stopped) throw stopped.failure;
-    const refundFailure = refunds.find((outcome) => outcome.status === 'rejected');
-    if (refundFailure !== undefined) throw refundFailure.reason;
-    // Groups after the refusal were never charged: report them from their counters' current state.
-    for (const call of calls.slice(stopped.refusedAt + 1)) {
-      const states = await Promise.all(call.entries.map((entry) => limiterOf(entry.spec).get(entry.key)));
-      states.forEach((state, index) => {
-        const entry = call.entries[index]!;
-        const consumed = state?.consumedPoints ?? 0;
-        results[call.indexes[index]!] = {
-          allowed: consumed + entry.points <= entry.spec.points,
-          consumed,
-          remaining: Math.max(entry.spec.points - consumed, 0),
-          msBeforeNext: Math.max(state?.msBeforeNext ?? 0, 0),
-          burst: false,
-        };
-      });
-    }
+    const failed = settled.find((outcome) => outcome.status === 'rejected');
+    if (failed !== undefined) throw failed.reason;
     return results;
   }
 
