@@ -9,7 +9,7 @@ import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import type { RateLimitDecision } from '../limiter/rate-limit-decision.js';
 import { parseHttpRateLimitOptions, type HttpRateLimitOptions } from './http-rate-limit-options.js';
 import { limitRequest } from './limit-request.js';
-import type { RequestFacts } from './request-subject.js';
+import { peerAddressOf, type RequestFacts } from './request-subject.js';
 
 declare global {
   // Express's own request type is declared in this namespace; merging into it is the
@@ -46,18 +46,27 @@ export type RateLimitMiddlewareOptions = HttpRateLimitOptions<Request>;
  * route's path (`req.baseUrl` holds the mount path as matched, so a parameter in it appears
  * with its value). Mounted with `app.use()`, Express has not routed the request yet and
  * knows no pattern: the mount path plus the request path stands in (`/projects/123`).
+ *
+ * What the client spelled (the mount path, and the request path in the fallback) is lowered
+ * unless the app has `case sensitive routing`, and a trailing slash is dropped unless it has
+ * `strict routing`: Express matches `/API/export/` to the `/api/export` route then, and each
+ * spelling would otherwise open a counter of its own.
  */
 function routePatternOf(req: Request): string {
   const routePath: unknown = (req.route as { path?: unknown } | undefined)?.path;
-  if (typeof routePath === 'string') return `${req.baseUrl}${routePath}`;
-  return `${req.baseUrl}${req.path}`;
+  const app = req.app as Request['app'] | undefined;
+  const spelled = typeof routePath === 'string' ? req.baseUrl : `${req.baseUrl}${req.path}`;
+  let pattern = app?.enabled('case sensitive routing') === true ? spelled : spelled.toLowerCase();
+  if (typeof routePath === 'string') pattern += routePath;
+  if (app?.enabled('strict routing') !== true && pattern.length > 1 && pattern.endsWith('/')) pattern = pattern.replace(/\/+$/, '') || '/';
+  return pattern;
 }
 
 function factsOf(req: Request, header: 'x-forwarded-for' | 'forwarded'): RequestFacts {
   return {
     method: req.method,
     routePattern: routePatternOf(req),
-    remoteAddress: req.socket?.remoteAddress,
+    remoteAddress: peerAddressOf(req.socket),
     forwardedFor: req.headers[header],
   };
 }
@@ -95,7 +104,14 @@ function send(res: Response, status: number, headers: Readonly<Record<string, st
  * is `POST /projects/:id/export`, shared by every id. Mounted with `app.use()`, the key falls
  * back to the concrete path (`/projects/123`), one counter per URL: fine for policies keyed by
  * tenant, user or IP, but give route-keyed policies a per-route middleware (or a `subject`
- * that returns `route`).
+ * that returns `route`). `HEAD` counts as `GET` (Express runs the GET handler for it); the
+ * path the client spelled is lowered unless the app enables `case sensitive routing`, and a
+ * trailing slash dropped unless it enables `strict routing`, so `/API/export/` shares the
+ * counter of `/api/export`.
+ *
+ * **No peer address.** Behind a proxy on a Unix socket, give `trustedProxies: ['unix']` so
+ * the proxy's header is read. Requests whose client address is unknown are never exempt from
+ * IP-keyed policies: they share one `ip=unknown` counter.
  *
  * **Per-route settings.** Mount another middleware on the route with its own `policies` and
  * `cost`, and leave those policies out of the global one so the request is not counted twice

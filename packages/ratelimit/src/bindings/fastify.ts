@@ -27,6 +27,7 @@ import {
   type RouteRateLimitOptions,
 } from './http-rate-limit-options.js';
 import { limitRequest } from './limit-request.js';
+import { peerAddressOf } from './request-subject.js';
 
 /**
  * The object form of a route's `config.rateLimits`: the policies and cost in force on that
@@ -105,7 +106,8 @@ function runLimit(
     // Undefined for requests no route matched (404s), which route-keyed policies skip.
     routePattern: request.routeOptions.url,
     // The socket's peer, not request.ip: Fastify's trustProxy is not ours to rely on.
-    remoteAddress: request.raw.socket?.remoteAddress,
+    // Undefined on a Unix socket (see the 'unix' trusted-proxy preset).
+    remoteAddress: peerAddressOf(request.raw.socket),
     forwardedFor: request.headers[binding.clientIpHeader],
   };
   limitRequest(binding, route, request, facts).then(
@@ -203,11 +205,14 @@ const limitRequestsPlugin: FastifyPluginCallback<RateLimitPluginOptions> = (fast
  * a tenant-keyed policy, a subject field the limiter rejects) goes to your error handler.
  *
  * The subject is derived from the request: `ip` from the socket's peer address, read through
- * `X-Forwarded-For` only from `trustedProxies` (Fastify's `trustProxy` is not used);
+ * `X-Forwarded-For` only from `trustedProxies` (Fastify's `trustProxy` is not used; behind a
+ * proxy on a Unix socket give `['unix']`; a client whose address is unknown counts on one
+ * shared `ip=unknown` key, never skipping IP-keyed policies);
  * `tenantId` and `plan` from the ambient tenant scope (register `tenantContextPlugin` first);
  * `route` as `METHOD pattern` from `request.routeOptions.url`, so `/projects/123` and
- * `/projects/456` share `GET /projects/:id` (404s have no route and skip route-keyed
- * policies); plus whatever your `subject` callback returns.
+ * `/projects/456` share `GET /projects/:id` and `HEAD` counts as `GET` (Fastify answers it
+ * with the GET route; 404s have no route and skip route-keyed policies); plus whatever your
+ * `subject` callback returns.
  *
  * Per route, `config: { rateLimits: false }` turns limiting off and
  * `config: { rateLimits: { policies, cost } }` replaces the plugin's policies and/or cost.

@@ -1,9 +1,9 @@
 import { codedErrorFactory, createParseOrThrow } from '@tenantkit/core';
 import { z } from 'zod';
+import { maxPoints } from '../stores/limiter-spec-guards.js';
 import { RateLimitError } from '../errors.js';
-import { rateLimitHeaders, type RateLimitHeadersOptions } from '../http/rate-limit-headers.js';
+import { createRateLimitHeaders, type RateLimitHeadersBuilder, type RateLimitHeadersOptions } from '../http/rate-limit-headers.js';
 import { createClientIpResolver, type ClientIpResolver } from '../ip/client-ip.js';
-import type { PolicyOutcome, RateLimitDecision } from '../limiter/rate-limit-decision.js';
 import type { RateLimiter } from '../limiter/rate-limiter.js';
 import type { RateLimitSubject } from '../policies/rate-limit-policy.js';
 
@@ -58,9 +58,12 @@ export interface HttpRateLimitOptions<Request> {
   subject?: (request: Request) => MaybePromise<Partial<RateLimitSubject> | undefined>;
   /**
    * Proxies whose forwarding header is believed: addresses, CIDR ranges and the presets
-   * `loopback`, `linklocal`, `uniquelocal`, `private`. Default none: the client IP is the
-   * socket's peer and `X-Forwarded-For` is ignored. The framework's own proxy setting
-   * (Express `trust proxy`, Fastify `trustProxy`) is not used.
+   * `loopback`, `linklocal`, `uniquelocal`, `private`, plus `unix`: the proxy in front of a
+   * Unix socket the app listens on (its connections have no peer address). Default none: the
+   * client IP is the socket's peer and `X-Forwarded-For` is ignored. The framework's own proxy
+   * setting (Express `trust proxy`, Fastify `trustProxy`) is not used. A request whose client
+   * address stays unknown (a Unix socket without `unix`, no readable hop) is limited by
+   * IP-keyed policies on one shared `ip=unknown` key, never skipped.
    */
   trustedProxies?: readonly string[];
   /** Which header trusted proxies write: `'x-forwarded-for'` (default) or RFC 7239 `'forwarded'`. */
@@ -127,6 +130,8 @@ export interface HttpRateLimitBinding<Request> extends RouteRateLimit<Request> {
   readonly legacyHeaders: boolean;
   /** What `rateLimitHeaders()` is called with. */
   readonly headerOptions: RateLimitHeadersOptions;
+  /** `rateLimitHeaders()` with `headerOptions`, its per-counter parts cached for this binding. */
+  readonly rateLimitHeaders: RateLimitHeadersBuilder;
   readonly skip: ((request: Request) => MaybePromise<boolean>) | undefined;
 }
 
@@ -145,7 +150,7 @@ const limiterSchema = z.custom<RateLimiter>(
 
 const policiesSchema = z.array(z.string()).min(1, 'must name at least one policy (leave it out for every policy)');
 
-const costSchema = z.union([z.number().int().min(1).max(Number.MAX_SAFE_INTEGER), callback], {
+const costSchema = z.union([z.number().int().min(1).max(maxPoints), callback], {
   error: 'must be a whole number >= 1 or a function of the request',
 });
 
@@ -185,33 +190,6 @@ function assertKnownPolicies(limiter: RateLimiter, policies: readonly string[] |
 }
 
 /**
- * Builds the headers of a made-up decision once, so a partition key secret that
- * `rateLimitHeaders()` refuses fails now rather than on every request.
- */
-function probeHeaderOptions(options: RateLimitHeadersOptions): void {
-  const outcome: PolicyOutcome = {
-    policy: 'probe',
-    key: 'probe',
-    allowed: true,
-    limit: 1,
-    remaining: 1,
-    consumed: 0,
-    resetMs: 0,
-    windowSeconds: 1,
-    shadow: false,
-  };
-  const decision: RateLimitDecision = {
-    allowed: true,
-    reason: 'allowed',
-    outcomes: [outcome],
-    deciding: outcome,
-    retryAfterMs: 0,
-    tenantId: undefined,
-  };
-  rateLimitHeaders(decision, options);
-}
-
-/**
  * Checks a binding's options and builds its client IP resolver. `strict` rejects unknown
  * keys (a misspelt option); Fastify adds keys of its own (`prefix`) to plugin options, so its
  * binding passes `false`. `extraShape` adds a binding's own options (Fastify's `hook`) to the
@@ -245,7 +223,8 @@ export function parseHttpRateLimitOptions<Request>(
     legacy: legacyHeaders,
     ...(given.partitionKeySecret === undefined ? {} : { partitionKeySecret: given.partitionKeySecret }),
   });
-  if (given.partitionKeySecret !== undefined) probeHeaderOptions(headerOptions);
+  // Checks the partition key secret now rather than on every request.
+  const headersOf = createRateLimitHeaders(headerOptions);
   return Object.freeze({
     limiter: given.limiter,
     policies: given.policies === undefined ? undefined : Object.freeze([...given.policies]),
@@ -255,6 +234,7 @@ export function parseHttpRateLimitOptions<Request>(
     headers: given.headers ?? true,
     legacyHeaders,
     headerOptions,
+    rateLimitHeaders: headersOf,
     skip: given.skip,
     clientIpHeader,
   });

@@ -3,6 +3,9 @@ import { forwardedForValues } from './forwarded-header.js';
 import { compileIpRanges } from './ip-range-matcher.js';
 import { parseIpHop, type ParsedIpAddress } from './parse-ip-address.js';
 
+/** The `trustedProxies` entry that trusts connections without a peer address (a Unix socket). */
+const UNIX_SOCKET_PRESET = 'unix';
+
 /**
  * Options of {@link createClientIpResolver}.
  *
@@ -17,6 +20,12 @@ export interface ClientIpResolverOptions {
    * and the presets `loopback`, `linklocal`, `uniquelocal`, `private` (see `IpRangePreset`).
    * Empty: the header is never read and the client is the direct peer. Trust only proxies
    * you run: anyone inside a trusted range can claim any client address.
+   *
+   * `'unix'` trusts the header of a connection without a peer address: the app listens on a
+   * Unix socket behind a local proxy (nginx `proxy_pass http://unix:/run/app.sock`). A TCP
+   * connection that closed before the check has no address either; the bindings tell the two
+   * apart (they pass `''` for it), so when calling the resolver yourself with `'unix'`, listen
+   * on the Unix socket only or do the same.
    */
   readonly trustedProxies: readonly string[];
   /**
@@ -28,9 +37,10 @@ export interface ClientIpResolverOptions {
 
 /**
  * Returns the client IP of one request from the socket's peer address and the raw
- * forwarding header (a string, or the array Node gives for repeated lines); undefined when
- * the peer address is missing or unreadable (a destroyed socket). IPv4-mapped IPv6 comes
- * back as IPv4.
+ * forwarding header (a string, or the array Node gives for repeated lines). IPv4-mapped IPv6
+ * comes back as IPv4. Undefined when no client address is known: the peer address is
+ * unreadable (a destroyed socket), or missing (a Unix socket) without the `'unix'` preset, or
+ * the header of such a connection gives no readable hop.
  *
  * @example
  * ```ts
@@ -58,8 +68,14 @@ export type ClientIpResolver = (
  *    element, garbage), the walk stops and answers the last valid hop, which is a trusted
  *    proxy. It never skips over the bad entry: what lies left of it was written by someone
  *    we have not vouched for, and reading past garbage is exactly how a client would slip a
- *    chosen address in. The cost is that such requests share their proxy's key, which errs
- *    towards limiting more, not less. (Don't allow-list proxy addresses for that reason.)
+ *    chosen address in. A client cannot make the entries our proxies append unreadable (a
+ *    `Forwarded` header is split at every comma, so an unclosed quote swallows nothing), so
+ *    this happens only when a trusted proxy itself writes such an entry. Such requests then
+ *    share their proxy's key (limited more, not less), a deny list cannot see their client,
+ *    and an allow-listed proxy address would admit them all unlimited: never allow-list
+ *    proxy addresses.
+ * 5. With the `'unix'` preset, a connection without a peer address starts the walk at the
+ *    header's last entry; if that cannot be read, the client is unknown (undefined).
  *
  * Entries may carry spaces, ports (`203.0.113.7:5678`, `[2001:db8::1]:443`) and zone ids;
  * several header lines are read as one list in order.
@@ -86,11 +102,14 @@ export function createClientIpResolver(options: ClientIpResolverOptions): Client
       details: { header: String(header) },
     });
   }
-  const { matcher: trusted, invalid } = compileIpRanges(options.trustedProxies, { presets: true });
+  const isUnixPreset = (entry: unknown): boolean => typeof entry === 'string' && entry.trim() === UNIX_SOCKET_PRESET;
+  const trustsUnixSocket = options.trustedProxies.some(isUnixPreset);
+  const ranges = trustsUnixSocket ? options.trustedProxies.filter((entry) => !isUnixPreset(entry)) : options.trustedProxies;
+  const { matcher: trusted, invalid } = compileIpRanges(ranges, { presets: true });
   if (invalid.length > 0) {
     throw new RateLimitError(
       'CONFIGURATION_INVALID',
-      `trustedProxies has entries that are not addresses, CIDR ranges or presets (loopback, linklocal, uniquelocal, private): ${invalid.map((entry) => JSON.stringify(entry)).join(', ')}`,
+      `trustedProxies has entries that are not addresses, CIDR ranges or presets (loopback, linklocal, uniquelocal, private, unix): ${invalid.map((entry) => JSON.stringify(entry)).join(', ')}`,
       { details: { invalid } },
     );
   }
@@ -101,20 +120,24 @@ export function createClientIpResolver(options: ClientIpResolverOptions): Client
       : (value: string | readonly string[]): string[] => (typeof value === 'string' ? value : value.join(',')).split(',');
 
   return function resolveClientIp(remoteAddress, forwardedFor) {
-    if (typeof remoteAddress !== 'string') return undefined;
-    const peer = parseIpHop(remoteAddress);
-    if (peer === undefined) return undefined;
-    if (trusted.empty || !trusted.matches(peer) || forwardedFor === undefined) return peer.address;
-    if (typeof forwardedFor !== 'string' && !Array.isArray(forwardedFor)) return peer.address;
+    // The last valid trusted hop; undefined while walking from a Unix socket's missing peer.
+    let last: ParsedIpAddress | undefined;
+    if (typeof remoteAddress === 'string') {
+      last = parseIpHop(remoteAddress);
+      if (last === undefined) return undefined;
+      if (trusted.empty || !trusted.matches(last)) return last.address;
+    } else if (remoteAddress !== undefined || !trustsUnixSocket) {
+      return undefined;
+    }
+    if (typeof forwardedFor !== 'string' && !Array.isArray(forwardedFor)) return last?.address;
 
     const hops = hopsOf(forwardedFor);
-    let last: ParsedIpAddress = peer;
     for (let index = hops.length - 1; index >= 0; index -= 1) {
       const hop = parseIpHop(hops[index]!);
-      if (hop === undefined) return last.address;
+      if (hop === undefined) return last?.address;
       if (!trusted.matches(hop)) return hop.address;
       last = hop;
     }
-    return last.address;
+    return last?.address;
   };
 }

@@ -1,8 +1,8 @@
 /**
- * Splits on `separator` outside quoted strings (a `\` inside quotes escapes the next
+ * Splits one element on `;` outside quoted strings (a `\` inside quotes escapes the next
  * character). Returns undefined for an unterminated quote.
  */
-function splitOutsideQuotes(text: string, separator: ',' | ';'): string[] | undefined {
+function splitParameters(text: string): string[] | undefined {
   const parts: string[] = [];
   let start = 0;
   let quoted = false;
@@ -13,7 +13,7 @@ function splitOutsideQuotes(text: string, separator: ',' | ';'): string[] | unde
       else if (char === '"') quoted = false;
     } else if (char === '"') {
       quoted = true;
-    } else if (char === separator) {
+    } else if (char === ';') {
       parts.push(text.slice(start, index));
       start = index + 1;
     }
@@ -44,7 +44,7 @@ function unquote(value: string): string | undefined {
 
 /** The `for` value of one element, or '' when the element has none or cannot be read. */
 function forOfElement(element: string): string {
-  const pairs = splitOutsideQuotes(element, ';');
+  const pairs = splitParameters(element);
   if (pairs === undefined) return '';
   let found: string | undefined;
   for (const pair of pairs) {
@@ -64,24 +64,24 @@ function forOfElement(element: string): string {
 
 /**
  * The `for=` values of an RFC 7239 `Forwarded` header, in header order (client first, last
- * proxy last). Several header lines are read as one list, in order. Quoted strings may hold
- * `,` `;` and escaped characters; parameter names are case-insensitive. An element without
- * a `for` parameter, or one that cannot be read, yields `''`, so a caller walking the chain
- * from the right stops there instead of skipping it.
+ * proxy last). Several header lines (an array, or Node's `", "`-joined string) are read as one
+ * list, in order. Elements are split at **every** comma, quoted or not: a `for` node value can
+ * never hold a comma, and a client-written unclosed quote must not swallow the elements our
+ * proxies append after it (`for=", for=198.51.100.9`). Inside an element, quoted strings may
+ * hold `;` and escaped characters; parameter names are case-insensitive. An element without a
+ * `for` parameter, or one that cannot be read (a quoted string with a comma in it among them),
+ * yields `''`, so a caller walking the chain from the right stops there instead of skipping it.
  *
  * @example
  * ```ts
  * forwardedForValues('for=192.0.2.60;proto=http;by=203.0.113.43, for="[2001:db8:cafe::17]:4711"');
  * // ['192.0.2.60', '[2001:db8:cafe::17]:4711']
+ * forwardedForValues('for=", for=198.51.100.9'); // ['', '198.51.100.9']
  * ```
  */
 export function forwardedForValues(header: string | readonly string[] | undefined): string[] {
   if (header === undefined) return [];
   const text = typeof header === 'string' ? header : header.join(',');
   if (text.trim() === '') return [];
-  const elements = splitOutsideQuotes(text, ',');
-  // An unterminated quote swallows everything after it, the hops nearest to us included:
-  // one unreadable hop makes the walk stop at the direct peer.
-  if (elements === undefined) return [''];
-  return elements.map(forOfElement);
+  return text.split(',').map(forOfElement);
 }

@@ -10,6 +10,27 @@ const MAX_KEY_VALUE_LENGTH = 256;
 const NEEDS_ENCODING = /[%:{}\s]/;
 const TO_ENCODE = /[%:{}\s]/g;
 
+/**
+ * The `ip` of a subject whose client address is not known (no peer address and no trusted
+ * forwarding header, see the `'unix'` trusted-proxy preset). The bindings set it so that IP-keyed
+ * policies still apply: every such request counts against one shared key (`ip=unknown`), which
+ * limits them together rather than not at all. It matches no access-list IP entry.
+ *
+ * @example
+ * ```ts
+ * subjectKeyBuilder(['ip'])({ ip: UNKNOWN_CLIENT_IP }, undefined); // '{ip=unknown}'
+ * await limiter.delete('ip', { ip: UNKNOWN_CLIENT_IP });           // reset the shared counter
+ * ```
+ */
+export const UNKNOWN_CLIENT_IP = 'unknown';
+
+// Node 20 has String.prototype.isWellFormed; older runtimes get the same check by pattern.
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+const isWellFormed: (value: string) => boolean =
+  typeof (String.prototype as { isWellFormed?: unknown }).isWellFormed === 'function'
+    ? (value) => (value as string & { isWellFormed(): boolean }).isWellFormed()
+    : (value) => !LONE_SURROGATE.test(value);
+
 /** The subject field each dimension reads. */
 const SUBJECT_FIELD = {
   tenant: 'tenantId',
@@ -36,10 +57,12 @@ export function encodeKeyValue(value: string): string {
 }
 
 function assertKeyValue(value: unknown, dimension: RateLimitDimension): asserts value is string {
-  if (typeof value !== 'string' || value.length === 0 || value.length > MAX_KEY_VALUE_LENGTH) {
+  // A lone surrogate is refused: encoded as UTF-8 (as Redis stores keys) it turns into U+FFFD,
+  // so two different values would share one counter.
+  if (typeof value !== 'string' || value.length === 0 || value.length > MAX_KEY_VALUE_LENGTH || !isWellFormed(value)) {
     throw new RateLimitError(
       'RATE_LIMIT_KEY_INVALID',
-      `The rate-limit key part "${dimension}" must be a string of 1-${MAX_KEY_VALUE_LENGTH} characters`,
+      `The rate-limit key part "${dimension}" must be a well-formed string of 1-${MAX_KEY_VALUE_LENGTH} characters`,
       { details: { dimension } },
     );
   }
@@ -49,7 +72,8 @@ function assertKeyValue(value: unknown, dimension: RateLimitDimension): asserts 
  * The hash tag of a tenant's keys, `{<encoded tenant id>}`: every counter of one tenant lands
  * in one Redis Cluster slot.
  *
- * @throws `RATE_LIMIT_KEY_INVALID` when the tenant id is not a string of 1-256 characters.
+ * @throws `RATE_LIMIT_KEY_INVALID` when the tenant id is not a well-formed string of 1-256
+ *   characters (no lone surrogates).
  * @example
  * ```ts
  * tenantHashTag('acme'); // '{acme}'
@@ -76,7 +100,7 @@ export type SubjectKeyBuilder = (subject: RateLimitSubject, tenantTag: string | 
  * Compiles a policy's dimensions into a {@link SubjectKeyBuilder}. The key is
  * `{hashTag}` followed by `:dimension=value` for every dimension other than `tenant`, in
  * declaration order, each value percent-encoded (see {@link encodeKeyValue}) and IPs reduced
- * by `ipKeyPart` (an IPv6 address by its /64). The hash tag is the tenant's
+ * by `ipKeyPart` (an IPv6 address by its /64; {@link UNKNOWN_CLIENT_IP} kept as it is). The hash tag is the tenant's
  * ({@link tenantHashTag}) when the policy keys by tenant; otherwise it is the joined parts
  * themselves, which spreads such counters over every Cluster slot.
  *
@@ -84,8 +108,10 @@ export type SubjectKeyBuilder = (subject: RateLimitSubject, tenantTag: string | 
  * all its policies. With `tenant` among the dimensions and no tag it throws
  * `TENANT_SCOPE_REQUIRED`, even when another field is missing as well.
  *
- * @throws (from the builder) `RATE_LIMIT_KEY_INVALID` when a present value is not a string of
- *   1-256 characters or the IP is not an address; `TENANT_SCOPE_REQUIRED` as above.
+ * @throws (from the builder) `RATE_LIMIT_KEY_INVALID` when a present value is not a well-formed
+ *   string of 1-256 characters (a lone surrogate would collide with U+FFFD once stored as
+ *   UTF-8) or the IP is neither an address nor {@link UNKNOWN_CLIENT_IP};
+ *   `TENANT_SCOPE_REQUIRED` as above.
  * @example
  * ```ts
  * subjectKeyBuilder(['tenant'])({}, '{acme}');                   // '{acme}'
@@ -110,7 +136,8 @@ export function subjectKeyBuilder(dimensions: readonly RateLimitDimension[]): Su
       const raw = subject[fields[index]!];
       if (raw === undefined) return undefined;
       assertKeyValue(raw, dimension);
-      parts += prefixes[index]! + encodeKeyValue(dimension === 'ip' ? ipKeyPart(raw) : raw);
+      const value = dimension !== 'ip' ? raw : raw === UNKNOWN_CLIENT_IP ? raw : ipKeyPart(raw);
+      parts += prefixes[index]! + encodeKeyValue(value);
     }
     if (!byTenant) return `{${parts}}`;
     return parts === '' ? tenantTag! : `${tenantTag!}:${parts}`;

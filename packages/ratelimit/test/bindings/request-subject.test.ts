@@ -17,7 +17,8 @@ describe('routeKey', () => {
 describe('requestSubject', () => {
   it('derives ip and route from the request, and no tenant outside a tenant scope', () => {
     expect(requestSubject(facts, direct, undefined)).toEqual({ ip: '203.0.113.7', route: 'GET /projects/:id' });
-    expect(requestSubject({ ...facts, remoteAddress: undefined, routePattern: undefined }, direct, undefined)).toEqual({});
+    // No address known: the shared unknown key, so IP policies still apply (see unknown-client-ip.test.ts).
+    expect(requestSubject({ ...facts, remoteAddress: undefined, routePattern: undefined }, direct, undefined)).toEqual({ ip: 'unknown' });
   });
 
   it('takes tenant and plan from the ambient tenant scope', () => {

