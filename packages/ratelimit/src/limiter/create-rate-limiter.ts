@@ -42,7 +42,9 @@ import { createStoreCallGuard } from './store-call-guard.js';
  * points divided by `insurance.divideBy` (`degraded: 'insurance'`). A shadow policy never
  * fails closed (it answers as `'open'`). Every call tries the store first, so limiting returns
  * to the store as soon as it answers; `onEvent` hears `'store-failed'` once per outage and
- * `'store-recovered'` once after it. A store answer arriving after its timeout is dropped,
+ * `'store-recovered'` once after it, when the store has answered for `recoveryConfirmMs`
+ * (default 1000) with no failure in between (no flapping while it fails for some keys only).
+ * A store answer arriving after its timeout is dropped,
  * never an unhandled rejection. The timeout applies to shared stores (`store.shared`): an
  * in-process store such as the memory store settles in microtasks, before any timer could
  * fire, so wrapping its calls would only slow every check down.
@@ -82,10 +84,12 @@ export function createRateLimiter(options: RateLimiterOptions): RateLimiter {
   let insurance: RateLimitStore | undefined;
   const insuranceStore = () => (insurance ??= memoryRateLimitStore({ kind: 'memory-insurance' }));
   const emit = eventEmitterFor(normalized.onEvent);
+  // In-process stores settle in microtasks, which no timer can overtake: no timeout needed.
+  const timeouts = store.shared !== false;
   const guard = createStoreCallGuard({
     timeoutMs: normalized.storeTimeoutMs,
-    // In-process stores settle in microtasks, which no timer can overtake: no timeout needed.
-    timeouts: store.shared !== false,
+    recoveryConfirmMs: normalized.recoveryConfirmMs,
+    timeouts,
     clock: normalized.clock ?? systemClock,
     emit,
   });
@@ -110,6 +114,8 @@ export function createRateLimiter(options: RateLimiterOptions): RateLimiter {
     denyList,
     charger,
     guard,
+    // A synchronous answer is only taken where no timeout could have cut it short.
+    consumeAllSync: !timeouts && typeof store.consumeAllSync === 'function' ? store.consumeAllSync.bind(store) : undefined,
     metering,
     emitDecision: normalized.onEvent === undefined ? undefined : emit,
   });

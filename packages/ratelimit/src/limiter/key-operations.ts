@@ -3,6 +3,7 @@ import { RateLimitError } from '../errors.js';
 import { maxLimitSeconds } from '../policies/limit-schemas.js';
 import type { RateLimitBurst, RateLimitSubject } from '../policies/rate-limit-policy.js';
 import { tenantHashTag } from '../policies/subject-key.js';
+import { maxPoints } from '../stores/limiter-spec-guards.js';
 import type { LimiterSpec, RateLimitStore } from '../stores/rate-limit-store.js';
 import type { CompiledPolicy, PreparedLimit } from './compiled-policy.js';
 import { openOutcome, outcomeOfCounter, unlimitedOutcome, untouchedOutcome, type CounterState } from './policy-outcomes.js';
@@ -57,7 +58,37 @@ function burstSpecOf(keyPrefix: string, burst: RateLimitBurst): LimiterSpec {
   return { keyPrefix: `${keyPrefix}:burst`, points: burst.points, duration: burst.duration, blockDuration: 0 };
 }
 
-function assertWholeNumber(value: unknown, what: string, max = Number.MAX_SAFE_INTEGER): asserts value is number {
+/** A counter as `get` and `status` report it: its state, and whether it is within its limit. */
+interface CounterRead {
+  readonly state: CounterState;
+  readonly allowed: boolean;
+}
+
+/**
+ * Reads a key's counter without charging it; undefined when the window has none. With a burst
+ * bucket the key is within its limit while either bucket is (a window past its points with
+ * burst left is admitted by the burst, as a consume would be), and refused (a block among
+ * others) only when both are past theirs; the wait is then the sooner end of the two, as
+ * BurstyRateLimiter reports it.
+ */
+async function readCounter(store: RateLimitStore, spec: LimiterSpec, key: string): Promise<CounterRead | undefined> {
+  const main = store.limiter(spec).get(key);
+  if (spec.burst === undefined) {
+    const state = await main;
+    return state === null ? undefined : { state, allowed: state.consumedPoints <= spec.points };
+  }
+  const [state, burst] = await Promise.all([main, store.limiter(burstSpecOf(spec.keyPrefix, spec.burst)).get(key)]);
+  if (state === null) return undefined;
+  if (state.consumedPoints <= spec.points || burst === null) return { state, allowed: true };
+  // RateLimiterRes keeps its fields behind getters: copy them by name, never by spread.
+  const msBeforeNext = burst.msBeforeNext >= 0 ? Math.min(state.msBeforeNext, burst.msBeforeNext) : state.msBeforeNext;
+  return {
+    state: { consumedPoints: state.consumedPoints, remainingPoints: state.remainingPoints, msBeforeNext },
+    allowed: burst.consumedPoints <= spec.burst.points,
+  };
+}
+
+function assertWholeNumber(value: unknown, what: string, max = maxPoints): asserts value is number {
   if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 1 || value > max) {
     throw new RateLimitError('VALIDATION_FAILED', `${what} must be a whole number from 1 to ${max}`, { details: { field: what } });
   }
@@ -182,7 +213,15 @@ export function createKeyOperations(context: KeyOperationsContext): KeyOperation
 
     async reward(name, subject, points = 1) {
       assertWholeNumber(points, 'points');
-      return adjust(name, subject, (limiter, key) => limiter.reward(key, points));
+      return adjust(name, subject, async (limiter, key) => {
+        const state = await limiter.reward(key, points);
+        if (state.consumedPoints > 0) return state;
+        // At or below zero the counter would be credit (requests passing free, `remaining`
+        // above the limit): the key goes, and the next request starts a fresh window. Not atomic
+        // with the reward: a consume landing between the two calls is not counted.
+        await limiter.delete(key);
+        return { consumedPoints: 0, remainingPoints: limiter.points, msBeforeNext: 0 };
+      });
     },
 
     async block(name, subject, seconds) {
@@ -192,7 +231,14 @@ export function createKeyOperations(context: KeyOperationsContext): KeyOperation
       if (prepared === undefined) return unlimitedOutcome(policy, key);
       const { blockDuration, duration } = prepared.limit;
       const blockFor = seconds ?? (blockDuration > 0 ? blockDuration : duration);
-      return withFailover(target, prepared, counterOperation(target, (limiter) => limiter.block(key, blockFor), false));
+      return withFailover(target, prepared, async (store, spec, degraded) => {
+        const main = store.limiter(spec).block(key, blockFor);
+        // A consume the window refuses goes to the burst bucket: block that too, for as long,
+        // or the blocked key keeps getting in on its burst.
+        const burst = spec.burst === undefined ? undefined : store.limiter(burstSpecOf(spec.keyPrefix, spec.burst)).block(key, blockFor);
+        const [state] = await Promise.all([main, burst]);
+        return outcomeOfCounter(policy, spec, key, state, degraded, false);
+      });
     },
 
     async get(name, subject) {
@@ -200,8 +246,8 @@ export function createKeyOperations(context: KeyOperationsContext): KeyOperation
       const { policy, key, prepared } = target;
       if (prepared === undefined) return undefined;
       return withFailover(target, prepared, async (store, spec, degraded) => {
-        const state = await store.limiter(spec).get(key);
-        return state === null ? undefined : outcomeOfCounter(policy, spec, key, state, degraded);
+        const read = await readCounter(store, spec, key);
+        return read === undefined ? undefined : outcomeOfCounter(policy, spec, key, read.state, degraded, read.allowed);
       });
     },
 
@@ -230,8 +276,10 @@ export function createKeyOperations(context: KeyOperationsContext): KeyOperation
         if (prepared === undefined) continue;
         reads.push(
           withFailover({ policy, key }, prepared, async (store, spec, degraded) => {
-            const state = await store.limiter(spec).get(key);
-            return state === null ? untouchedOutcome(policy, spec, key, degraded) : outcomeOfCounter(policy, spec, key, state, degraded);
+            const read = await readCounter(store, spec, key);
+            return read === undefined
+              ? untouchedOutcome(policy, spec, key, degraded)
+              : outcomeOfCounter(policy, spec, key, read.state, degraded, read.allowed);
           }),
         );
       }

@@ -15,6 +15,14 @@ import type { PolicyOutcome, RateLimitDecision } from './rate-limit-decision.js'
  * What the limiter reports to `onEvent`: store failures and recoveries (so an operator sees
  * a degraded limiter) and every decision (for custom metrics).
  *
+ * - `store-failed`: once when an outage begins (a store call rejects or times out while no
+ *   outage is announced), whatever the number of failing calls.
+ * - `store-recovered`: once per outage, when the store has answered for `recoveryConfirmMs`
+ *   (default 1000 ms, by the limiter's clock) with no failure in between, so a store that
+ *   fails for some keys only (one Redis Cluster slot down) is reported down once rather than
+ *   flapping with every request. Only the event waits: every call tries the store, so
+ *   limiting is back on the store with its first answer.
+ *
  * @example
  * ```ts
  * const onEvent = (event: RateLimitEvent) => {
@@ -60,6 +68,13 @@ export interface RateLimiterOptions {
   readonly insurance?: { readonly divideBy?: number };
   /** A store call slower than this counts as a failure; default 500 ms. */
   readonly storeTimeoutMs?: number;
+  /**
+   * How long the store must keep answering, with no failure in between, before
+   * `'store-recovered'` is reported (measured with `clock`); 0 to 600,000 ms, default 1000.
+   * 0 reports the first answer, which flaps while a store fails for some keys only. Limiting
+   * itself returns to the store at once whatever this is.
+   */
+  readonly recoveryConfirmMs?: number;
   /** Prefix of every store key, no `{` `}` `:`-only; default `'tk:rl'`. */
   readonly keyPrefix?: string;
   /** Clients admitted or refused without touching the store. */

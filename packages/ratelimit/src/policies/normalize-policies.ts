@@ -11,6 +11,7 @@ import type { FailurePolicy, RateLimitDimension, ResolvedPolicyLimit } from './r
 /** The default prefix of every store key. */
 const DEFAULT_KEY_PREFIX = 'tk:rl';
 const DEFAULT_STORE_TIMEOUT_MS = 500;
+const DEFAULT_RECOVERY_CONFIRM_MS = 1000;
 const DEFAULT_MAX_METERED_TENANTS = 10_000;
 const MAX_POLICIES = 64;
 
@@ -89,6 +90,7 @@ const rateLimiterOptionsSchema = z
     failure: failureSchema.optional(),
     insurance: z.strictObject({ divideBy: z.int().min(1).max(10_000).optional() }).optional(),
     storeTimeoutMs: z.int().min(1).max(60_000).optional(),
+    recoveryConfirmMs: z.int().min(0).max(600_000).optional(),
     keyPrefix: keyPrefixSchema.optional(),
     // The access lists validate their own entries (createAccessList).
     allowList: z.custom<AccessListOptions>(isPlainObject, 'must be an object').optional(),
@@ -148,6 +150,7 @@ export interface NormalizedRateLimiterOptions {
   readonly plans: PlanCatalog | undefined;
   readonly insuranceDivideBy: number;
   readonly storeTimeoutMs: number;
+  readonly recoveryConfirmMs: number;
   readonly keyPrefix: string;
   readonly allowList: AccessListOptions | undefined;
   readonly denyList: AccessListOptions | undefined;
@@ -158,8 +161,8 @@ export interface NormalizedRateLimiterOptions {
 
 /**
  * Validates `createRateLimiter`'s options with zod, once, and applies the defaults: failure
- * `'insurance'`, `divideBy` 1, `storeTimeoutMs` 500, `keyPrefix` `'tk:rl'`, metering for
- * 10,000 tenants. Names are `[a-z0-9][a-z0-9_-]{0,63}` and unique; `by` is non-empty without
+ * `'insurance'`, `divideBy` 1, `storeTimeoutMs` 500, `recoveryConfirmMs` 1000, `keyPrefix`
+ * `'tk:rl'`, metering for 10,000 tenants. Names are `[a-z0-9][a-z0-9_-]{0,63}` and unique; `by` is non-empty without
  * repeats; `points` and `duration` come together; a policy has them or `fromPlan` (which needs
  * `plans`); numbers are whole and in range.
  *
@@ -202,6 +205,7 @@ export function normalizeRateLimiterOptions(options: RateLimiterOptions): Normal
     plans: parsed.plans,
     insuranceDivideBy: parsed.insurance?.divideBy ?? 1,
     storeTimeoutMs: parsed.storeTimeoutMs ?? DEFAULT_STORE_TIMEOUT_MS,
+    recoveryConfirmMs: parsed.recoveryConfirmMs ?? DEFAULT_RECOVERY_CONFIRM_MS,
     keyPrefix: parsed.keyPrefix ?? DEFAULT_KEY_PREFIX,
     allowList: parsed.allowList,
     denyList: parsed.denyList,

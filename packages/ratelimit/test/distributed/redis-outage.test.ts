@@ -162,6 +162,7 @@ await describeWithLocalRedisServer('a Redis outage mid-run: failure policies, no
           failure,
           insurance: { divideBy: INSURANCE_DIVIDE_BY },
           storeTimeoutMs: STORE_TIMEOUT_MS,
+          recoveryConfirmMs: 200,
           keyPrefix: `${keyPrefix}:${failure}`,
           metering: false,
           onEvent: (event) => {

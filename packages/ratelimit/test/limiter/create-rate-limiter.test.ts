@@ -100,13 +100,16 @@ describe('check: counting and deciding', () => {
     expect(other.outcomes[0]).toMatchObject({ policy: 'tenant', consumed: 2, remaining: 8 });
   });
 
-  it('charges the cost to every policy; a cost past the points is refused; a cost must be a whole number >= 1', async () => {
+  it('charges the cost to every policy; a cost past the points is refused; a cost must be a whole number from 1 to 2^31 - 1', async () => {
     const limiter = limiterWith({ policies: [{ name: 'api', by: ['apiKey'], points: 10, duration: 60 }] });
     const subject = { apiKeyId: 'key_1' };
     expect((await limiter.check(subject, { cost: 4 })).outcomes[0]).toMatchObject({ consumed: 4, remaining: 6 });
     expect((await limiter.check(subject, { cost: 6 })).outcomes[0]).toMatchObject({ allowed: true, consumed: 10, remaining: 0 });
     expect((await limiter.check({ apiKeyId: 'key_2' }, { cost: 11 })).outcomes[0]).toMatchObject({ allowed: false, remaining: 0 });
-    for (const cost of [0, -1, 1.5, Number.NaN, Number.POSITIVE_INFINITY, '2', null]) {
+    expect((await limiter.check({ apiKeyId: 'key_2' }, { cost: 2 ** 31 - 1 })).outcomes[0]).toMatchObject({ allowed: false, consumed: 2 ** 31 - 1 });
+    // Refused costs charged nothing.
+    expect(await limiter.get('api', { apiKeyId: 'key_2' })).toBeUndefined();
+    for (const cost of [0, -1, 1.5, Number.NaN, Number.POSITIVE_INFINITY, '2', null, 2 ** 31, Number.MAX_SAFE_INTEGER]) {
       await expect(limiter.check(subject, { cost: cost as number })).rejects.toEqual(withCode('VALIDATION_FAILED'));
     }
     await expect(limiter.check(subject, 'cheap' as never)).rejects.toEqual(withCode('VALIDATION_FAILED'));
@@ -122,7 +125,8 @@ describe('check: counting and deciding', () => {
     });
     const decision = await limiter.check({ ip: '203.0.113.7' }, { policies: ['c', 'a', 'c'] });
     expect(decision.outcomes.map((outcome) => outcome.policy)).toEqual(['a', 'c']);
-    expect((await limiter.check({ ip: '203.0.113.7' }, { policies: [] })).outcomes).toEqual([]);
+    // An empty list would turn limiting off (see check-policies-option.test.ts).
+    await expect(limiter.check({ ip: '203.0.113.7' }, { policies: [] })).rejects.toEqual(withCode('VALIDATION_FAILED'));
     await expect(limiter.check({ ip: '203.0.113.7' }, { policies: ['a', 'nope'] })).rejects.toEqual(withCode('RATE_LIMIT_POLICY_NOT_FOUND'));
     await expect(limiter.check({ ip: '203.0.113.7' }, { policies: 'a' as never })).rejects.toEqual(withCode('VALIDATION_FAILED'));
     expect(limiter.policyNames).toEqual(['a', 'b', 'c']);
@@ -265,9 +269,10 @@ describe('check: limits from the tenant plan', () => {
   it('applies a plan change on the next request, on the same counter, without a restart', async () => {
     const limiter = limiterWith(planPolicies);
     expect(await admittedOf(limiter, { tenantId: 'acme', plan: 'free' }, 4)).toBe(3);
-    // Upgraded: 5 points now, and the 3 (+1 refused) already counted in this window stay counted.
+    // Upgraded: 5 points now, and the 3 admitted in this window stay counted (the refused check charged nothing).
     const upgraded = await limiter.check({ tenantId: 'acme', plan: 'pro' });
-    expect(upgraded.outcomes[0]).toMatchObject({ allowed: true, limit: 5, consumed: 5, remaining: 0, key: 'tk:rl:tenant:{acme}' });
+    expect(upgraded.outcomes[0]).toMatchObject({ allowed: true, limit: 5, consumed: 4, remaining: 1, key: 'tk:rl:tenant:{acme}' });
+    expect((await limiter.check({ tenantId: 'acme', plan: 'pro' })).outcomes[0]).toMatchObject({ allowed: true, consumed: 5, remaining: 0 });
     expect((await limiter.check({ tenantId: 'acme', plan: 'pro' })).allowed).toBe(false);
     // Downgraded: over the free limit at once.
     expect((await limiter.check({ tenantId: 'acme', plan: 'free' })).outcomes[0]).toMatchObject({ allowed: false, limit: 3 });

@@ -107,8 +107,10 @@ describe('while the store rejects', () => {
   });
 
   it("reports 'store-failed' once per outage with the error and policies, and 'store-recovered' once", async () => {
+    const clock = createManualClock();
     const limiter = limiterWith({
       store,
+      clock,
       onEvent: (event) => events.push(event),
       policies: [{ name: 'tenant', by: ['tenant'], points: 9, duration: 60 }, { name: 'ip', by: ['ip'], points: 9, duration: 60 }],
     });
@@ -123,6 +125,7 @@ describe('while the store rejects', () => {
     ]);
     store.mode = 'up';
     await limiter.check({ ip, tenantId: 'acme' });
+    clock.advance(1000); // recoveryConfirmMs: answers for a second before the recovery is announced
     await limiter.check({ ip, tenantId: 'acme' });
     expect(storeEvents().map((event) => event.type)).toEqual(['store-failed', 'store-recovered']);
     // A second outage is reported again.

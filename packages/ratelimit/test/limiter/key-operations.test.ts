@@ -62,6 +62,13 @@ describe('penalty / reward / block', () => {
       await expect(limiter.reward('login', alice, points as number)).rejects.toEqual(withCode('VALIDATION_FAILED'));
       await expect(limiter.block('login', alice, points as number)).rejects.toEqual(withCode('VALIDATION_FAILED'));
     }
+    // Points stop at 2^31 - 1, as a check's cost does.
+    for (const points of [2 ** 31, Number.MAX_SAFE_INTEGER]) {
+      await expect(limiter.consume('login', alice, points)).rejects.toEqual(withCode('VALIDATION_FAILED'));
+      await expect(limiter.penalty('login', alice, points)).rejects.toEqual(withCode('VALIDATION_FAILED'));
+      await expect(limiter.reward('login', alice, points)).rejects.toEqual(withCode('VALIDATION_FAILED'));
+    }
+    expect(await limiter.penalty('login', alice, 2 ** 31 - 1)).toMatchObject({ allowed: false, consumed: 2 ** 31 - 1 });
   });
 
   it('names the policy and the key exactly: unknown policy, missing or bad key part', async () => {

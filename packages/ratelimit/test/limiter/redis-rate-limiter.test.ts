@@ -44,11 +44,14 @@ await describeWithService('redis', 'createRateLimiter on Redis', () => {
     expect(await admitted({ tenantId: 'small', plan: 'free' }, 5)).toBe(3);
     expect(await admitted({ tenantId: 'big', plan: 'pro' }, 7)).toBe(5);
     // The counter is RLF's integer key with the window as its TTL, whatever the plan.
-    expect(await redis.get(`${prefix}:tenant:{small}`)).toBe('5');
+    // The refused checks charged nothing: the counter holds the 3 admitted.
+    expect(await redis.get(`${prefix}:tenant:{small}`)).toBe('3');
     const ttl = await redis.pttl(`${prefix}:tenant:{small}`);
     expect(ttl).toBeGreaterThan(55_000);
     expect(ttl).toBeLessThanOrEqual(60_000);
-    // Upgraded to pro (5 points) on the same counter, already at 5: refused. Unlimited: skipped.
+    // Upgraded to pro (5 points) on the same counter, at 3: admitted twice more. Unlimited: skipped.
+    expect((await limiter.check({ tenantId: 'small', plan: 'pro' })).outcomes[0]).toMatchObject({ allowed: true, limit: 5, consumed: 4 });
+    expect((await limiter.check({ tenantId: 'small', plan: 'pro' })).outcomes[0]).toMatchObject({ allowed: true, limit: 5, consumed: 5 });
     expect((await limiter.check({ tenantId: 'small', plan: 'pro' })).outcomes[0]).toMatchObject({ allowed: false, limit: 5, consumed: 6 });
     expect(await limiter.check({ tenantId: 'small', plan: 'enterprise' })).toMatchObject({ allowed: true, outcomes: [] });
   });
