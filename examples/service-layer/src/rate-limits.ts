@@ -1,5 +1,6 @@
 import { isTenantkitError } from '@tenantkit/core';
 import {
+  UNKNOWN_CLIENT_IP,
   createClientIpResolver,
   createRateLimiter,
   memoryRateLimitStore,
@@ -174,9 +175,9 @@ export function createExampleRateLimits(options: ExampleRateLimitsOptions) {
     peer: { remoteAddress: string | undefined; forwardedFor: string | string[] | undefined },
     policies: readonly string[] = [exampleRateLimitPolicies.ip],
   ): Promise<EdgeLimitResult> {
-    const ip = resolveClientIp(peer.remoteAddress, peer.forwardedFor);
-    // No peer address: the socket is already gone, nobody is waiting for an answer.
-    if (ip === undefined) return { headers: {} };
+    // No peer address (a socket that closed before the check): such requests share one counter
+    // rather than skip the edge limit, since the handler would still run (sign-up creates tenants).
+    const ip = resolveClientIp(peer.remoteAddress, peer.forwardedFor) ?? UNKNOWN_CLIENT_IP;
     let decision;
     try {
       decision = await edge.check({ ip }, { policies });
