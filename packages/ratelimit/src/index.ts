@@ -32,3 +32,5 @@ export {
   type RateLimitRefusal,
 } from './http/rate-limit-response.js';
 export { createRateLimiter } from './limiter/create-rate-limiter.js';
+export { createRateLimitHeaders, type RateLimitHeadersBuilder } from './http/rate-limit-headers.js';
+export { UNKNOWN_CLIENT_IP } from './policies/subject-key.js';

@@ -1,5 +1,4 @@
 import { isTenantkitError, type TenantkitError } from '@tenantkit/core';
-import { rateLimitHeaders } from '../http/rate-limit-headers.js';
 import { rateLimitErrorForDecision, rateLimitResponseForError, type RateLimitRefusal } from '../http/rate-limit-response.js';
 import type { RateLimitDecision } from '../limiter/rate-limit-decision.js';
 import type { RateLimitCheckOptions } from '../limiter/rate-limiter.js';
@@ -43,7 +42,7 @@ const IETF_HEADERS = ['RateLimit', 'RateLimit-Policy'] as const;
 /** The headers the binding's options ask for; `Retry-After` is always kept on a refusal. */
 function responseHeaders<Request>(binding: HttpRateLimitBinding<Request>, decision: RateLimitDecision): Record<string, string> {
   if (!binding.headers && !binding.legacyHeaders && decision.allowed) return {};
-  const headers = rateLimitHeaders(decision, binding.headerOptions);
+  const headers = binding.rateLimitHeaders(decision);
   if (!binding.headers) for (const name of IETF_HEADERS) delete headers[name];
   return headers;
 }

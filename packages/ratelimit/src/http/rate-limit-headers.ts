@@ -31,6 +31,9 @@ const PROCESS_PARTITION_KEY_SECRET = randomBytes(32);
 const MIN_SECRET_BYTES = 16;
 // 96 bits: collision-free for any one client's partitions, short on the wire.
 const PARTITION_KEY_BYTES = 12;
+// Counters whose header parts one builder keeps; past it the cache starts over (bounded
+// memory whatever the key space, and the hot keys are back after one request each).
+const MAX_CACHED_COUNTERS = 10_000;
 
 function partitionKeySecretOf(options: RateLimitHeadersOptions): string | Uint8Array {
   const secret = options.partitionKeySecret;
@@ -48,6 +51,23 @@ function partitionKeySecretOf(options: RateLimitHeadersOptions): string | Uint8A
 
 function partitionKey(secret: string | Uint8Array, key: string): string {
   return serializeSfByteSequence(createHmac('sha256', secret).update(key, 'utf8').digest().subarray(0, PARTITION_KEY_BYTES));
+}
+
+/** What the headers say of one counter that does not change from request to request. */
+interface CounterHeaderParts {
+  readonly policy: string;
+  readonly limit: number;
+  readonly windowSeconds: number;
+  /** The policy name as a structured-field string. */
+  readonly name: string;
+  /** `;pk=:…:`, or `''` without partition keys. */
+  readonly pk: string;
+  /** The counter's `RateLimit-Policy` list member. */
+  readonly policyItem: string;
+}
+
+function isVisible(outcome: PolicyOutcome): boolean {
+  return !outcome.shadow && outcome.degraded !== 'open';
 }
 
 /** Whole seconds, rounded up, never negative. */
@@ -107,44 +127,110 @@ function mostRestrictive(outcomes: readonly PolicyOutcome[]): PolicyOutcome | un
  * ```
  */
 export function rateLimitHeaders(decision: RateLimitDecision, options: RateLimitHeadersOptions = {}): Record<string, string> {
-  const headers: Record<string, string> = {};
-  const withPartitionKeys = options.partitionKeys !== false;
-  const secret = withPartitionKeys ? partitionKeySecretOf(options) : undefined;
+  return createRateLimitHeaders(options)(decision);
+}
 
-  const visible = decision.outcomes.filter((outcome) => !outcome.shadow && outcome.degraded !== 'open');
-  if (visible.length > 0) {
-    const keys = new Map<string, string>();
-    const keyOf = (outcome: PolicyOutcome): string => {
-      let key = keys.get(outcome.key);
-      if (key === undefined) {
-        key = partitionKey(secret!, outcome.key);
-        keys.set(outcome.key, key);
-      }
-      return `;pk=${key}`;
-    };
+/**
+ * Builds the headers of one decision, as {@link rateLimitHeaders} does with the options given
+ * to {@link createRateLimitHeaders}.
+ *
+ * @example
+ * ```ts
+ * const headersOf: RateLimitHeadersBuilder = createRateLimitHeaders({ legacy: true });
+ * res.set(headersOf(decision));
+ * ```
+ */
+export type RateLimitHeadersBuilder = (decision: RateLimitDecision) => Record<string, string>;
 
-    headers['RateLimit-Policy'] = visible
-      .map(
-        (outcome) =>
-          `${serializeSfString(outcome.policy)};q=${serializeSfNonNegativeInteger(outcome.limit)};w=${serializeSfNonNegativeInteger(outcome.windowSeconds)}${secret === undefined ? '' : keyOf(outcome)}`,
-      )
-      .join(', ');
+/**
+ * {@link rateLimitHeaders} for repeated use with one set of options: the secret is checked
+ * once, here, and what the headers say of a counter that only changes with its policy or
+ * limit (the HMAC partition key, the `RateLimit-Policy` member) is computed once per counter
+ * and kept by this builder (at most 10,000 counters; the cache then starts over). Nothing is
+ * shared between builders, so builders with different secrets never see each other's keys.
+ * The bindings build one per middleware or plugin.
+ *
+ * @throws `CONFIGURATION_INVALID` for a `partitionKeySecret` shorter than 16 bytes. The builder
+ *   throws `VALIDATION_FAILED` for a policy name that is not printable ASCII.
+ * @example
+ * ```ts
+ * const headersOf = createRateLimitHeaders({ partitionKeySecret: process.env.RATE_LIMIT_PK_SECRET });
+ * app.use(async (req, res, next) => {
+ *   const decision = await limiter.check({ ip: req.socket.remoteAddress });
+ *   res.set(headersOf(decision));
+ *   next();
+ * });
+ * ```
+ */
+export function createRateLimitHeaders(options: RateLimitHeadersOptions = {}): RateLimitHeadersBuilder {
+  const legacy = options.legacy === true;
+  const secret = options.partitionKeys !== false ? partitionKeySecretOf(options) : undefined;
+  // By store key: the key names one counter, and holds what its pk is derived from.
+  const counters = new Map<string, CounterHeaderParts>();
 
-    const decidingPolicy = decision.deciding?.policy;
-    const current = visible.find((outcome) => outcome.policy === decidingPolicy) ?? mostRestrictive(visible)!;
-    const remaining = serializeSfNonNegativeInteger(current.remaining);
-    const reset = serializeSfNonNegativeInteger(secondsFromMs(current.resetMs));
-    headers['RateLimit'] = `${serializeSfString(current.policy)};r=${remaining};t=${reset}${secret === undefined ? '' : keyOf(current)}`;
-
-    if (options.legacy === true) {
-      headers['X-RateLimit-Limit'] = serializeSfNonNegativeInteger(current.limit);
-      headers['X-RateLimit-Remaining'] = remaining;
-      headers['X-RateLimit-Reset'] = reset;
+  function partsOf(outcome: PolicyOutcome): CounterHeaderParts {
+    const cached = counters.get(outcome.key);
+    if (
+      cached !== undefined &&
+      cached.policy === outcome.policy &&
+      cached.limit === outcome.limit &&
+      cached.windowSeconds === outcome.windowSeconds
+    ) {
+      return cached;
     }
+    const pk = cached !== undefined ? cached.pk : secret === undefined ? '' : `;pk=${partitionKey(secret, outcome.key)}`;
+    const name = serializeSfString(outcome.policy);
+    const parts: CounterHeaderParts = {
+      policy: outcome.policy,
+      limit: outcome.limit,
+      windowSeconds: outcome.windowSeconds,
+      name,
+      pk,
+      policyItem: `${name};q=${serializeSfNonNegativeInteger(outcome.limit)};w=${serializeSfNonNegativeInteger(outcome.windowSeconds)}${pk}`,
+    };
+    if (cached === undefined && counters.size >= MAX_CACHED_COUNTERS) counters.clear();
+    counters.set(outcome.key, parts);
+    return parts;
   }
 
-  if (!decision.allowed && decision.reason === 'limited') {
-    headers['Retry-After'] = String(Math.max(1, secondsFromMs(decision.retryAfterMs)));
-  }
-  return headers;
+  return (decision) => {
+    const headers: Record<string, string> = {};
+    const { outcomes } = decision;
+    const decidingPolicy = decision.deciding?.policy;
+    let policyHeader: string | undefined;
+    let current: PolicyOutcome | undefined;
+    let currentParts: CounterHeaderParts | undefined;
+    for (let index = 0; index < outcomes.length; index += 1) {
+      const outcome = outcomes[index]!;
+      if (!isVisible(outcome)) continue;
+      const parts = partsOf(outcome);
+      policyHeader = policyHeader === undefined ? parts.policyItem : `${policyHeader}, ${parts.policyItem}`;
+      if (current === undefined && outcome.policy === decidingPolicy) {
+        current = outcome;
+        currentParts = parts;
+      }
+    }
+
+    if (policyHeader !== undefined) {
+      headers['RateLimit-Policy'] = policyHeader;
+      if (current === undefined) {
+        current = mostRestrictive(outcomes.filter(isVisible))!;
+        currentParts = partsOf(current);
+      }
+      const remaining = serializeSfNonNegativeInteger(current.remaining);
+      const reset = serializeSfNonNegativeInteger(secondsFromMs(current.resetMs));
+      headers['RateLimit'] = `${currentParts!.name};r=${remaining};t=${reset}${currentParts!.pk}`;
+
+      if (legacy) {
+        headers['X-RateLimit-Limit'] = serializeSfNonNegativeInteger(current.limit);
+        headers['X-RateLimit-Remaining'] = remaining;
+        headers['X-RateLimit-Reset'] = reset;
+      }
+    }
+
+    if (!decision.allowed && decision.reason === 'limited') {
+      headers['Retry-After'] = String(Math.max(1, secondsFromMs(decision.retryAfterMs)));
+    }
+    return headers;
+  };
 }

@@ -3,6 +3,8 @@ import { RateLimitError } from '../errors.js';
 import type { TenantMetering } from '../metering/tenant-metering.js';
 import type { RateLimitSubject } from '../policies/rate-limit-policy.js';
 import { tenantHashTag } from '../policies/subject-key.js';
+import type { StoreConsumeResult } from '../stores/rate-limit-store.js';
+import { maxPoints } from '../stores/limiter-spec-guards.js';
 import type { PolicyCharger } from './charge-policies.js';
 import { chargeOrderOf, type CompiledPolicy, type PolicyEntry } from './compiled-policy.js';
 import { decideMostRestrictive } from './decide-most-restrictive.js';
@@ -17,7 +19,7 @@ import { resolveSubjectScope } from './subject-scope.js';
  *
  * @example
  * ```ts
- * const check = createCheck({ policies, indexOfPolicy, allowList, denyList, charger, guard, metering, emitDecision });
+ * const check = createCheck({ policies, indexOfPolicy, allowList, denyList, charger, guard, consumeAllSync: undefined, metering, emitDecision });
  * ```
  */
 export interface CheckContext {
@@ -28,6 +30,11 @@ export interface CheckContext {
   readonly denyList: AccessList | undefined;
   readonly charger: PolicyCharger;
   readonly guard: StoreCallGuard;
+  /**
+   * The store's `consumeAllSync`, when checks may use it: the store offers it and its calls need
+   * no timeout (an in-process store). A check then decides with no await, in one promise.
+   */
+  readonly consumeAllSync: ((entries: readonly PolicyEntry[]) => readonly StoreConsumeResult[]) | undefined;
   readonly metering: TenantMetering | undefined;
   /** Undefined when nobody listens, so a check builds no event. */
   readonly emitDecision: EmitRateLimitEvent | undefined;
@@ -47,8 +54,8 @@ function costOf(options: RateLimitCheckOptions | undefined): number {
   }
   const cost = options.cost;
   if (cost === undefined) return 1;
-  if (typeof cost !== 'number' || !Number.isSafeInteger(cost) || cost < 1) {
-    throw new RateLimitError('VALIDATION_FAILED', 'The cost of a request must be a whole number >= 1', { details: { field: 'cost' } });
+  if (typeof cost !== 'number' || !Number.isSafeInteger(cost) || cost < 1 || cost > maxPoints) {
+    throw new RateLimitError('VALIDATION_FAILED', `The cost of a request must be a whole number from 1 to ${maxPoints}`, { details: { field: 'cost' } });
   }
   return cost;
 }
@@ -68,7 +75,9 @@ function isDegraded(outcomes: readonly PolicyOutcome[]): boolean {
  * first, see `chargeOrderOf`), decide by the most restrictive outcome, meter and report the
  * decision. Everything up to the store call is
  * synchronous and precomputed (no schema validation); argument errors reject the returned
- * promise, they are never thrown synchronously.
+ * promise, they are never thrown synchronously. With `consumeAllSync` (an in-process store)
+ * the store call is synchronous too: the check awaits nothing and makes one promise, its
+ * answer (shadow and enforcing policies charged apart go the async way).
  *
  * @example
  * ```ts
@@ -77,7 +86,7 @@ function isDegraded(outcomes: readonly PolicyOutcome[]): boolean {
  * ```
  */
 export function createCheck(context: CheckContext): RateLimiter['check'] {
-  const { policies, indexOfPolicy, allowList, denyList, charger, guard, metering, emitDecision } = context;
+  const { policies, indexOfPolicy, allowList, denyList, charger, guard, consumeAllSync, metering, emitDecision } = context;
   // Only a limiter with both kinds of policy can ever need two store calls.
   const mixesShadow = policies.some((policy) => policy.shadow) && policies.some((policy) => !policy.shadow);
   const chargeOrder = chargeOrderOf(policies);
@@ -92,6 +101,12 @@ export function createCheck(context: CheckContext): RateLimiter['check'] {
   // In charge order whatever order the names come in (each name once).
   function selectPolicies(names: readonly string[]): readonly CompiledPolicy[] {
     if (!Array.isArray(names)) throw new RateLimitError('VALIDATION_FAILED', 'The check option "policies" must be a list of policy names');
+    // An empty list would admit the request with nothing counted: limiting silently off.
+    if (names.length === 0) {
+      throw new RateLimitError('VALIDATION_FAILED', 'The check option "policies" must name at least one policy (leave it out for every policy)', {
+        details: { field: 'policies' },
+      });
+    }
     const picked = new Array<boolean>(policies.length).fill(false);
     for (const name of names) picked[indexOfPolicy(name)] = true;
     return chargeOrder.filter((policy) => picked[policy.index]);
@@ -132,6 +147,10 @@ export function createCheck(context: CheckContext): RateLimiter['check'] {
     return decision;
   }
 
+  function decide(entries: readonly PolicyEntry[], outcomes: readonly PolicyOutcome[], tenantId: string | undefined, subject: RateLimitSubject): RateLimitDecision {
+    return finish(decideMostRestrictive(reorders ? inDeclarationOrder(entries, outcomes) : outcomes, tenantId), subject);
+  }
+
   // The only async frame of a check: it awaits the store itself (see PolicyCharger).
   async function chargeAndDecide(entries: PolicyEntry[], tenantId: string | undefined, subject: RateLimitSubject): Promise<RateLimitDecision> {
     let outcomes: readonly PolicyOutcome[];
@@ -146,8 +165,26 @@ export function createCheck(context: CheckContext): RateLimiter['check'] {
         outcomes = await charger.failover(entries, ticket, error);
       }
     }
-    if (reorders) outcomes = inDeclarationOrder(entries, outcomes);
-    return finish(decideMostRestrictive(outcomes, tenantId), subject);
+    return decide(entries, outcomes, tenantId, subject);
+  }
+
+  // chargeAndDecide without the await, for a synchronous store: a store that throws goes
+  // through the same failover as one that rejects.
+  function chargeAndDecideNow(
+    consumeNow: NonNullable<CheckContext['consumeAllSync']>,
+    entries: PolicyEntry[],
+    tenantId: string | undefined,
+    subject: RateLimitSubject,
+  ): RateLimitDecision | Promise<RateLimitDecision> {
+    const ticket = guard.begin();
+    let outcomes: readonly PolicyOutcome[];
+    try {
+      outcomes = charger.outcomesOf(entries, consumeNow(entries));
+      guard.answered(ticket);
+    } catch (error) {
+      return charger.failover(entries, ticket, error).then((degraded) => decide(entries, degraded, tenantId, subject));
+    }
+    return decide(entries, outcomes, tenantId, subject);
   }
 
   return (subject, options) => {
@@ -155,7 +192,12 @@ export function createCheck(context: CheckContext): RateLimiter['check'] {
     try {
       planned = plan(subject, options);
       if (planned.decision !== undefined) return Promise.resolve(finish(planned.decision, subject));
-      if (planned.entries.length === 0) return Promise.resolve(finish(decideMostRestrictive(NO_OUTCOMES, planned.tenantId), subject));
+      const { entries, tenantId } = planned;
+      if (entries.length === 0) return Promise.resolve(finish(decideMostRestrictive(NO_OUTCOMES, tenantId), subject));
+      // One promise per check, as rate-limiter-flexible's own consume makes.
+      if (consumeAllSync !== undefined && !(mixesShadow && charger.needsShadowApart(entries))) {
+        return Promise.resolve(chargeAndDecideNow(consumeAllSync, entries, tenantId, subject));
+      }
     } catch (error) {
       return Promise.reject(error);
     }

@@ -84,7 +84,8 @@ describe('rateLimitMiddleware', () => {
     expect((await get('/teams/1')).status).toBe(200);
     expect((await get('/teams/2?x=1')).status).toBe(200);
     expect((await get('/teams/3')).status).toBe(429);
-    expect(await limiter.get('route', { route: 'GET /teams/:id' })).toMatchObject({ consumed: 3 });
+    // The refused request charged nothing.
+    expect(await limiter.get('route', { route: 'GET /teams/:id' })).toMatchObject({ consumed: 2 });
     // A router's mount path comes first.
     await get('/shop/items/9');
     expect(await limiter.get('route', { route: 'GET /shop/items/:id' })).toMatchObject({ consumed: 1 });
