@@ -28,6 +28,7 @@ interface MemoryStorage {
   get(key: string): CounterState | null;
   incrby(key: string, value: number, durationSec: number): CounterState;
   set(key: string, value: number, durationSec: number): CounterState;
+  delete(key: string): boolean;
 }
 
 const REFUSED = 0;
@@ -61,7 +62,8 @@ function isMemoryStorage(value: unknown): value is MemoryStorage {
     storage !== null &&
     typeof storage.get === 'function' &&
     typeof storage.incrby === 'function' &&
-    typeof storage.set === 'function'
+    typeof storage.set === 'function' &&
+    typeof storage.delete === 'function'
   );
 }
 
@@ -193,7 +195,19 @@ function unchargedResult(plan: EntryPlan): StoreConsumeResult {
 /** Decide every entry, then charge them all, or (one refused) only write the blocks. */
 function decideAndCharge(entries: readonly StoreConsumeEntry[], shared: MemoryStorage): StoreConsumeResult[] {
   if (entries.length === 1) {
-    const plan = planEntry(entries[0]!, shared, NO_PLANS, 0);
+    const entry = entries[0]!;
+    if (entry.spec.burst === undefined) {
+      // The common request: charge first (one map update, as RateLimiterMemory.consume does)
+      // and take it back when refused. Synchronous, so no other call sees the charge.
+      const { spec, points } = entry;
+      const key = `${spec.keyPrefix}:${entry.key}`;
+      const res = shared.incrby(key, points, spec.duration);
+      if (res.consumedPoints <= spec.points) {
+        return [{ allowed: true, consumed: res.consumedPoints, remaining: spec.points - res.consumedPoints, msBeforeNext: Math.max(res.msBeforeNext, 0), burst: false }];
+      }
+      if (shared.incrby(key, -points, spec.duration).consumedPoints <= 0) shared.delete(key);
+    }
+    const plan = planEntry(entry, shared, NO_PLANS, 0);
     return [plan.state === REFUSED ? refusedResult(plan, shared) : chargeEntry(plan, shared)];
   }
   const plans = new Array<EntryPlan>(entries.length);

@@ -53,11 +53,12 @@ describe('memoryRateLimitStore', () => {
   it('turns a failure of the counter map into STORE_UNAVAILABLE with the cause', async () => {
     const store = memoryRateLimitStore();
     const spec: LimiterSpec = { keyPrefix: 'tk:rl:api', points: 2, duration: 60, blockDuration: 0 };
-    // The store's limiters share one counter map; break its read.
-    const storage = (store.limiter(spec) as unknown as { _memoryStorage: { get: () => never } })._memoryStorage;
+    // The store's limiters share one counter map; break its read and its increment.
+    const storage = (store.limiter(spec) as unknown as { _memoryStorage: { get: () => never; incrby: () => never } })._memoryStorage;
     storage.get = () => {
       throw new Error('broken map');
     };
+    storage.incrby = storage.get;
     expect(() => store.consumeAllSync!([{ spec, key: '{acme}', points: 1 }])).toThrow(expect.objectContaining({ code: 'STORE_UNAVAILABLE' }));
     const failure = await store.consumeAll([{ spec, key: '{acme}', points: 1 }]).catch((error: unknown) => error);
     expect(failure).toMatchObject({ code: 'STORE_UNAVAILABLE', cause: expect.objectContaining({ message: 'broken map' }) });
