@@ -1,7 +1,8 @@
 import { RateLimiterMemory } from 'rate-limiter-flexible';
 import { RateLimitError } from '../errors.js';
-import { assertConsumeEntries, assertLimiterSpec, limiterSpecId } from './limiter-spec-guards.js';
-import type { LimiterSpec, RateLimitStore, StoreConsumeEntry, StoreConsumeResult } from './rate-limit-store.js';
+import { assertConsumeEntries } from './limiter-spec-guards.js';
+import type { RateLimitStore, StoreConsumeEntry, StoreConsumeResult } from './rate-limit-store.js';
+import { createLimiterMemo } from './limiter-memo.js';
 
 /**
  * Options of {@link memoryRateLimitStore}.
@@ -253,30 +254,19 @@ export function memoryRateLimitStore(options: MemoryRateLimitStoreOptions = {}):
     throw new RateLimitError('CONFIGURATION_INVALID', 'memoryRateLimitStore: kind must be a non-empty string');
   }
 
-  const limiters = new Map<string, RateLimiterMemory>();
-  // The limiter hands the same resolved spec objects back on every check: skip the string id.
-  let limitersBySpec = new WeakMap<LimiterSpec, RateLimiterMemory>();
   let storage: MemoryStorage | undefined;
 
-  function limiterOf(spec: LimiterSpec): RateLimiterMemory {
-    const cached = limitersBySpec.get(spec);
-    if (cached !== undefined) return cached;
-    assertLimiterSpec(spec);
-    const id = limiterSpecId(spec);
-    let limiter = limiters.get(id);
-    if (limiter === undefined) {
-      limiter = new RateLimiterMemory({
-        keyPrefix: spec.keyPrefix,
-        points: spec.points,
-        duration: spec.duration,
-        blockDuration: spec.blockDuration,
-      });
-      storage = shareStorage(limiter, storage);
-      limiters.set(id, limiter);
-    }
-    limitersBySpec.set(spec, limiter);
+  const limiters = createLimiterMemo((spec) => {
+    const limiter = new RateLimiterMemory({
+      keyPrefix: spec.keyPrefix,
+      points: spec.points,
+      duration: spec.duration,
+      blockDuration: spec.blockDuration,
+    });
+    storage = shareStorage(limiter, storage);
     return limiter;
-  }
+  });
+  const limiterOf = limiters.of;
 
   function consumeAllSync(entries: readonly StoreConsumeEntry[]): StoreConsumeResult[] {
     assertConsumeEntries(entries);
@@ -311,7 +301,6 @@ export function memoryRateLimitStore(options: MemoryRateLimitStoreOptions = {}):
 
     async close() {
       limiters.clear();
-      limitersBySpec = new WeakMap();
       storage = undefined;
     },
   };

@@ -1,8 +1,9 @@
 import type { Cluster, Redis } from 'ioredis';
 import { RateLimiterRedis } from 'rate-limiter-flexible';
 import { RateLimitError } from '../../errors.js';
-import { assertConsumeEntries, assertLimiterSpec, limiterSpecId } from '../../stores/limiter-spec-guards.js';
-import type { LimiterSpec, RateLimitStore, StoreConsumeEntry, StoreConsumeResult } from '../../stores/rate-limit-store.js';
+import { createLimiterMemo } from '../../stores/limiter-memo.js';
+import { assertConsumeEntries } from '../../stores/limiter-spec-guards.js';
+import type { RateLimitStore, StoreConsumeEntry, StoreConsumeResult } from '../../stores/rate-limit-store.js';
 import {
   burstKeyOf,
   consumeAllArguments,
@@ -119,8 +120,6 @@ export function redisRateLimitStore(client: RedisRateLimitClient, options: Redis
   client.defineCommand(CONSUME_ALL_COMMAND, { lua: consumeAllLua });
   if (cluster) client.defineCommand(REFUND_COMMAND, { lua: refundLua });
   const commands = client as unknown as Record<string, ScriptCommand>;
-  const limiters = new Map<string, RateLimiterRedis>();
-  let limitersBySpec = new WeakMap<LimiterSpec, RateLimiterRedis>();
   let closed = false;
 
   function assertUsable(): void {
@@ -128,26 +127,18 @@ export function redisRateLimitStore(client: RedisRateLimitClient, options: Redis
     if (client.status !== 'ready') throw unavailable(`The Redis connection is not ready (status "${client.status}")`);
   }
 
-  function limiterOf(spec: LimiterSpec): RateLimiterRedis {
-    const cached = limitersBySpec.get(spec);
-    if (cached !== undefined) return cached;
-    assertLimiterSpec(spec);
-    const id = limiterSpecId(spec);
-    let limiter = limiters.get(id);
-    if (limiter === undefined) {
-      limiter = new RateLimiterRedis({
+  const limiters = createLimiterMemo(
+    (spec) =>
+      new RateLimiterRedis({
         storeClient: client,
         keyPrefix: spec.keyPrefix,
         points: spec.points,
         duration: spec.duration,
         blockDuration: spec.blockDuration,
         rejectIfRedisNotReady: true,
-      });
-      limiters.set(id, limiter);
-    }
-    limitersBySpec.set(spec, limiter);
-    return limiter;
-  }
+      }),
+  );
+  const limiterOf = limiters.of;
 
   function scriptCallsOf(entries: readonly StoreConsumeEntry[]): ScriptCall[] {
     if (!cluster) return [{ indexes: entries.map((_, index) => index), entries }];
@@ -280,7 +271,6 @@ export function redisRateLimitStore(client: RedisRateLimitClient, options: Redis
     async close() {
       closed = true;
       limiters.clear();
-      limitersBySpec = new WeakMap();
     },
   };
 }
