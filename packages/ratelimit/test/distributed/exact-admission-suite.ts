@@ -229,7 +229,8 @@ export function describeExactAdmission(target: ExactAdmissionTarget): void {
         `(mallory ${admittedOf(result, 'mallory')}/${limits.ip} from one IP, users ${users.map((user) => admittedOf(result, user)).join('/')} of ${limits.user} each)`,
     );
     expect(admittedTotal).toBe(limits.tenant);
-    expect(admittedOf(result, 'mallory')).toBeGreaterThan(0);
+    // How many of the flood's checks win a place before the legitimate users fill the tenant
+    // depends on scheduling (a Cluster run in CI once gave the flood 0 of 25); only the bounds hold.
     expect(admittedOf(result, 'mallory')).toBeLessThanOrEqual(limits.ip);
     for (const user of users) expect(admittedOf(result, user)).toBeLessThanOrEqual(limits.user);
 
