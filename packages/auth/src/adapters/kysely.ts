@@ -1,0 +1,2 @@
+// Entry of @tenantkit/auth/kysely. Explicit named exports only.
+export {};

@@ -1,0 +1,2 @@
+// Entry of @tenantkit/auth/mongodb. Explicit named exports only.
+export {};

@@ -1,0 +1,2 @@
+// Entry of @tenantkit/auth/redis. Explicit named exports only.
+export {};

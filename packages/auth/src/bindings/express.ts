@@ -1,0 +1,2 @@
+// Entry of @tenantkit/auth/express. Explicit named exports only.
+export {};

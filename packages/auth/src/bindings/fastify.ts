@@ -1,0 +1,2 @@
+// Entry of @tenantkit/auth/fastify. Explicit named exports only.
+export {};
