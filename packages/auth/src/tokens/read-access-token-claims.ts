@@ -1,0 +1,97 @@
+import { AuthError } from '../errors.js';
+import type { AccessTokenClaims } from './access-token-service.js';
+
+/**
+ * What the claims of a verified token must match. `expectedFor` gives the issuer and audience of
+ * a token's tenant (the per-tenant override, else the service's own).
+ */
+export interface AccessTokenClaimRules {
+  readonly expectedFor: (tenantId: string | null) => { readonly issuer: string; readonly audience: string };
+  readonly clockToleranceSeconds: number;
+}
+
+const decoder = new TextDecoder('utf-8', { fatal: true });
+const NO_STRINGS: readonly string[] = Object.freeze([]);
+
+function invalid(reason: string): AuthError {
+  return new AuthError('TOKEN_INVALID', `The access token is invalid: ${reason}`);
+}
+
+function expired(reason: string): AuthError {
+  return new AuthError('TOKEN_EXPIRED', `The access token is ${reason}`);
+}
+
+function optionalId(value: unknown, claim: string): string | null {
+  if (value === undefined || value === null) return null;
+  if (typeof value !== 'string' || value.length === 0) throw invalid(`"${claim}" must be a non-empty string`);
+  return value;
+}
+
+function optionalStrings(value: unknown, claim: string): readonly string[] | undefined {
+  if (value === undefined) return undefined;
+  if (!Array.isArray(value) || !value.every((item) => typeof item === 'string')) throw invalid(`"${claim}" must be an array of strings`);
+  return value.length === 0 ? NO_STRINGS : Object.freeze(value as string[]);
+}
+
+function isWholeSeconds(value: unknown): value is number {
+  return typeof value === 'number' && Number.isSafeInteger(value) && value >= 0;
+}
+
+/**
+ * Reads the payload of a token whose signature is verified into frozen
+ * {@link AccessTokenClaims}: every claim of its type, `iss` and `aud` those of the token's tenant,
+ * `iat_ms` consistent with `iat`, `exp` and `nbf` within the clock tolerance
+ * (`TOKEN_EXPIRED`), nothing issued in the future.
+ *
+ * @throws AuthError `TOKEN_INVALID`, `TOKEN_EXPIRED`
+ * @example
+ * ```ts
+ * const claims = readAccessTokenClaims(payload, Date.now(), { expectedFor: () => ({ issuer, audience }), clockToleranceSeconds: 30 });
+ * ```
+ */
+export function readAccessTokenClaims(payload: Uint8Array, nowMs: number, rules: AccessTokenClaimRules): AccessTokenClaims {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(decoder.decode(payload));
+  } catch {
+    throw invalid('the payload is not JSON');
+  }
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw invalid('the payload is not a JSON object');
+  const claims = raw as Record<string, unknown>;
+  const { sub, jti, iat, iat_ms: iatMs, exp, nbf, iss, aud, scope } = claims;
+  if (typeof sub !== 'string' || sub.length === 0) throw invalid('"sub" is missing');
+  if (typeof jti !== 'string' || jti.length === 0) throw invalid('"jti" is missing');
+  const tid = optionalId(claims.tid, 'tid');
+  const sid = optionalId(claims.sid, 'sid');
+  if (!isWholeSeconds(iat)) throw invalid('"iat" is missing');
+  if (!isWholeSeconds(iatMs) || Math.floor(iatMs / 1000) !== iat) throw invalid('"iat_ms" is missing or disagrees with "iat"');
+  if (!isWholeSeconds(exp) || exp <= iat) throw invalid('"exp" is missing');
+  if (nbf !== undefined && (typeof nbf !== 'number' || !Number.isFinite(nbf))) throw invalid('"nbf" is not a number');
+
+  const expected = rules.expectedFor(tid);
+  if (iss !== expected.issuer) throw invalid('unexpected "iss"');
+  if (aud !== expected.audience && !(Array.isArray(aud) && aud.includes(expected.audience))) throw invalid('unexpected "aud"');
+  if (scope !== undefined && typeof scope !== 'string') throw invalid('"scope" must be a string');
+  const roles = optionalStrings(claims.roles, 'roles');
+  const amr = optionalStrings(claims.amr, 'amr');
+
+  const toleranceMs = rules.clockToleranceSeconds * 1000;
+  if (exp * 1000 + toleranceMs <= nowMs) throw expired('expired');
+  if (nbf !== undefined && nbf * 1000 - toleranceMs > nowMs) throw expired('not valid yet');
+  if (iatMs - toleranceMs > nowMs) throw invalid('"iat" is in the future');
+
+  return Object.freeze({
+    sub,
+    tid,
+    sid,
+    jti,
+    iat,
+    iatMs,
+    exp,
+    iss: expected.issuer,
+    aud: expected.audience,
+    scope: scope === undefined ? undefined : Object.freeze(scope.split(' ').filter((item) => item.length > 0)),
+    roles,
+    amr,
+  });
+}
