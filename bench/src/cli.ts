@@ -3,8 +3,9 @@ import { isolationSuite } from './suites/isolation.js';
 import { ratelimitSuite } from './suites/ratelimit.js';
 import { rbacSuite } from './suites/rbac.js';
 import { tenantContextSuite } from './suites/tenant-context.js';
+import { authSuite } from './suites/auth.js';
 
-const suites: readonly BenchSuite[] = [tenantContextSuite, isolationSuite, rbacSuite, ratelimitSuite];
+const suites: readonly BenchSuite[] = [tenantContextSuite, isolationSuite, rbacSuite, ratelimitSuite, authSuite];
 
 function formatNumber(value: number): string {
   return value >= 100 ? Math.round(value).toLocaleString('en-US') : value.toFixed(2);
