@@ -24,6 +24,10 @@ export interface AuthEventMap {
   'invitation-accepted': { readonly tenantId: string; readonly userId: string };
   'session-revoked': { readonly userId: string; readonly sessionIds: readonly string[]; readonly reason: string };
   'user-tokens-revoked': { readonly userId: string; readonly reason: string };
+  /** `auth.disableUser`: the account is disabled; `user-tokens-revoked` follows. */
+  'account-disabled': { readonly userId: string; readonly reason: string };
+  /** `auth.enableUser` of a disabled account. */
+  'account-enabled': { readonly userId: string };
   'api-key-created': { readonly tenantId: string; readonly keyId: string; readonly createdBy: string };
   'api-key-revoked': { readonly tenantId: string; readonly keyId: string };
 }

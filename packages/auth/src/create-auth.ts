@@ -7,10 +7,12 @@ import type { Auth } from './auth.js';
 import type { AuthEventMap, AuthEventType } from './auth-events.js';
 import { createAuthenticator, type AuthenticatorOptions } from './authentication/create-authenticator.js';
 import { createLoginThrottle, type LoginThrottleOptions } from './brute-force/create-login-throttle.js';
+import { createDeviceTokens } from './brute-force/device-tokens.js';
 import type { LoginThrottle } from './brute-force/login-throttle.js';
 import type { AuthFlowContext } from './flows/auth-flow-context.js';
 import type { AuthMemberships } from './flows/auth-memberships.js';
 import { changePassword } from './flows/change-password.js';
+import { disableUser, enableUser } from './flows/disable-user.js';
 import { requestEmailVerification, verifyEmail } from './flows/email-verification.js';
 import { flowIdSchema } from './flows/flow-input-schemas.js';
 import { acceptInvitation, invite } from './flows/invitations.js';
@@ -100,6 +102,24 @@ export interface AuthOptions {
    * in memory: give it a shared store when several processes serve requests).
    */
   readonly resetThrottle?: LoginThrottle | LoginThrottleOptions;
+  /**
+   * The sign-up throttle (every sign-up request counted per email and IP, success or not, on
+   * counters of its own), or its options. It bounds the "email taken" answer sign-up cannot
+   * avoid giving, and the hashing work strangers can ask for. Default: `createLoginThrottle`
+   * with its limits, no progressive delay, the key prefix `'tk:auth:sign-up'`, on the store of
+   * `throttle` when that was given as options (else in memory).
+   */
+  readonly signUpThrottle?: LoginThrottle | LoginThrottleOptions;
+  /**
+   * The key of device tokens (`SignedIn.deviceToken`, HMAC-SHA256), at least 32 bytes. Set it,
+   * the same in every process, from your secret store: **when it is absent a random key is
+   * drawn for this process only**, so a restart (or another process behind the balancer)
+   * forgets every device, and victims lose their exemption from the account-wide lockout until
+   * they sign in again. Rotating it forgets every device too.
+   */
+  readonly deviceTokenSecret?: string | Uint8Array;
+  /** How long a device token makes its device trusted; 1 to 400 days, default 90 days (7,776,000 s). */
+  readonly deviceTokenTtlSeconds?: number;
   readonly accessTokenTtlSeconds?: number;
   readonly session?: Pick<SessionServiceOptions, 'idleTimeoutSeconds' | 'absoluteTimeoutSeconds' | 'touchIntervalSeconds'>;
   readonly refresh?: Pick<RefreshTokenServiceOptions, 'ttlSeconds' | 'familyTtlSeconds' | 'graceSeconds'>;
@@ -120,6 +140,12 @@ export interface AuthOptions {
 
 const DEFAULT_ACCESS_TOKEN_TTL_SECONDS = 15 * 60;
 const DEFAULT_SESSION_IDLE_SECONDS = 7 * 86_400;
+const DEFAULT_DEVICE_TOKEN_TTL_SECONDS = 90 * 86_400;
+/**
+ * The access-token verifier's clock tolerance: `createAccessTokenService`'s default, which
+ * `createAuth` does not change. A token verifies until `exp` plus this.
+ */
+const ACCESS_TOKEN_CLOCK_TOLERANCE_SECONDS = 30;
 
 function hasMethods(value: unknown, names: readonly string[]): boolean {
   return typeof value === 'object' && value !== null && names.every((name) => typeof (value as Record<string, unknown>)[name] === 'function');
@@ -138,7 +164,7 @@ const storesSchema = z.object({
   apiKeys: withMethods(['create', 'findById', 'listByTenant', 'revoke', 'recordUsage', 'deleteByTenant'], 'an ApiKeyStore'),
 });
 
-const throttleMethods = ['assertAllowed', 'recordFailure', 'recordSuccess'];
+const throttleMethods = ['beginAttempt'];
 const throttleSchema = z.union([withMethods(throttleMethods, 'a LoginThrottle'), z.looseObject({})]);
 const ttlSchema = z.int().min(1).max(86_400);
 
@@ -156,6 +182,9 @@ const optionsSchema = z.strictObject({
   passwordPolicy: z.union([withMethods(['rulesFor', 'check', 'assert'], 'a PasswordPolicy'), z.looseObject({})]).optional(),
   throttle: throttleSchema.optional(),
   resetThrottle: throttleSchema.optional(),
+  signUpThrottle: throttleSchema.optional(),
+  deviceTokenSecret: z.union([z.string(), z.instanceof(Uint8Array)]).optional(),
+  deviceTokenTtlSeconds: z.int().min(86_400).max(400 * 86_400).optional(),
   accessTokenTtlSeconds: ttlSchema.optional(),
   session: z.looseObject({}).optional(),
   refresh: z.looseObject({}).optional(),
@@ -186,15 +215,21 @@ const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(r
  * keyset.
  *
  * Each flow checks its input first (`VALIDATION_FAILED`), throws the codes `Auth` documents,
- * and writes nothing on failure: a refused password puts a one-time token back, a session whose
- * tokens could not be issued is removed, an account whose verification or membership could not
+ * and writes nothing on failure (a one-time token refused after it was taken stays spent and is
+ * never put back: that would void a newer link), a session whose tokens could not be issued is
+ * removed, an account whose verification or membership could not
  * be set up is deleted again. Events are emitted on `auth.events` (and to `onEvent`) after the
  * writes they report.
  *
  * Security wiring worth knowing:
  * - a refresh-token reuse ends the family's session too (and its access tokens, by `sid`);
  * - a refresh family never outlives its session: refreshing for an ended session fails;
- * - password reset revokes everything of the user (user epoch, sessions, families);
+ * - password reset, `revokeUser` and `disableUser` revoke everything of the user (user epoch:
+ *   access tokens and the API keys the user created; sessions; families);
+ * - every sign-in, password-change, reset and sign-up attempt is charged to its throttle before
+ *   the secret is checked; a `deviceToken` from an earlier sign-in exempts a device from the
+ *   account-wide lockout (set `deviceTokenSecret`, or restarts forget every device);
+ * - a revoked session id stays revoked until the session's last access token has expired;
  * - `login` with `currentSessionToken` ends that session: the session id changes on login.
  *
  * @throws `CONFIGURATION_INVALID`
@@ -249,11 +284,14 @@ export function createAuth(options: AuthOptions): Auth {
     clock,
     ...(options.tenantIssuer === undefined ? {} : { tenantIssuer: options.tenantIssuer }),
   });
+  // A revoked session id must outlive the last access token of the session.
+  const sessionRevocationRetentionSeconds = accessTokenTtlSeconds + ACCESS_TOKEN_CLOCK_TOLERANCE_SECONDS;
   const sessions = createSessionService({
     store: stores.sessions,
     revocation,
     clock,
     ...options.session,
+    revocationRetentionSeconds: sessionRevocationRetentionSeconds,
     ...(memberships === undefined ? {} : { memberships }),
   });
 
@@ -283,16 +321,19 @@ export function createAuth(options: AuthOptions): Auth {
   const hasher = options.hasher ?? createScryptHasher();
   const policy = isPolicy(options.passwordPolicy) ? options.passwordPolicy : createPasswordPolicy(options.passwordPolicy ?? {});
   const throttle = isThrottle(options.throttle) ? options.throttle : createLoginThrottle({ clock, ...options.throttle });
+  // The sign-in counters' store (when given as options), for the other throttles' own keys.
+  const sharedThrottleStore = isThrottle(options.throttle) || options.throttle?.store === undefined ? {} : { store: options.throttle.store };
   const resetThrottle = isThrottle(options.resetThrottle)
     ? options.resetThrottle
-    : createLoginThrottle({
-        clock,
-        // The sign-in counters' store (when given as options), under keys of its own.
-        ...(isThrottle(options.throttle) || options.throttle?.store === undefined ? {} : { store: options.throttle.store }),
-        keyPrefix: 'tk:auth:password-reset',
-        progressiveDelay: false,
-        ...options.resetThrottle,
-      });
+    : createLoginThrottle({ clock, ...sharedThrottleStore, keyPrefix: 'tk:auth:password-reset', progressiveDelay: false, ...options.resetThrottle });
+  const signUpThrottle = isThrottle(options.signUpThrottle)
+    ? options.signUpThrottle
+    : createLoginThrottle({ clock, ...sharedThrottleStore, keyPrefix: 'tk:auth:sign-up', progressiveDelay: false, ...options.signUpThrottle });
+  const deviceTokens = createDeviceTokens({
+    secret: options.deviceTokenSecret,
+    lifetimeMs: (options.deviceTokenTtlSeconds ?? DEFAULT_DEVICE_TOKEN_TTL_SECONDS) * 1000,
+    now: () => clock.now(),
+  });
 
   const baseApiKeys = createApiKeyService({ ...options.apiKeys, store: stores.apiKeys, revocation, clock });
   const apiKeys: ApiKeyService = {
@@ -331,19 +372,21 @@ export function createAuth(options: AuthOptions): Auth {
     policy,
     throttle,
     resetThrottle,
+    signUpThrottle,
+    deviceTokens,
     memberships,
     secondFactor,
     pendingSecondFactor,
     clock,
     sleep: options.sleep ?? defaultSleep,
     sessionIdleMs: (options.session?.idleTimeoutSeconds ?? DEFAULT_SESSION_IDLE_SECONDS) * 1000,
-    accessTokenTtlMs: accessTokenTtlSeconds * 1000,
+    sessionRevocationRetentionMs: sessionRevocationRetentionSeconds * 1000,
     emit,
   };
   context = flows;
 
   return {
-    signUp: (input) => signUp(flows, input),
+    signUp: (input, client) => signUp(flows, input, client),
     login: (input, client) => login(flows, input, client),
     async refresh(refreshToken) {
       try {
@@ -356,6 +399,8 @@ export function createAuth(options: AuthOptions): Auth {
     },
     logout: (input) => logout(flows, input),
     revokeUser: (userId, reason) => revokeUser(flows, userId, reason),
+    disableUser: (userId, reason) => disableUser(flows, userId, reason),
+    enableUser: (userId) => enableUser(flows, userId),
     requestPasswordReset: (input, client) => requestPasswordReset(flows, input, client),
     resetPassword: (input) => resetPassword(flows, input),
     changePassword: (input) => changePassword(flows, input),

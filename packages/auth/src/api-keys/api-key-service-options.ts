@@ -90,9 +90,13 @@ export interface ApiKeyServiceOptions {
   /**
    * Carries revocations to every process: `revoke()` announces `{ kind: 'api-key', id }` and
    * every service listening drops the key from its cache at once. Without it another process
-   * keeps accepting a revoked key until its cache entry expires (`cacheTtlSeconds`).
+   * keeps accepting a revoked key until its cache entry expires (`cacheTtlSeconds`). With
+   * `isRevoked` (a whole `RevocationService` has it) a key is also refused once its creator's
+   * user epoch or its tenant's epoch was raised after the key was created (`revokeUser`,
+   * password reset, `disableUser`, `revokeTenant`); `user-epoch` and `tenant-epoch` events drop
+   * the cached answers.
    */
-  readonly revocation?: Pick<RevocationService, 'announce' | 'onEvent'>;
+  readonly revocation?: Pick<RevocationService, 'announce' | 'onEvent'> & Partial<Pick<RevocationService, 'isRevoked'>>;
   /** How often last-used times are written (batched), in seconds, 1 to 3600; default 60. */
   readonly usageFlushSeconds?: number;
   /**
@@ -144,7 +148,12 @@ export const apiKeyServiceOptionsSchema = z
     prefix: z.string().regex(API_KEY_PREFIX_PATTERN, 'must match [a-z][a-z0-9]{1,15}').default('tk'),
     permissions: z.custom<ApiKeyScopeChecker>((value) => hasMethods(value, ['can']), 'must have can()').optional(),
     revocation: z
-      .custom<Pick<RevocationService, 'announce' | 'onEvent'>>((value) => hasMethods(value, ['announce', 'onEvent']), 'must be a RevocationService')
+      .custom<Pick<RevocationService, 'announce' | 'onEvent'> & Partial<Pick<RevocationService, 'isRevoked'>>>(
+        (value) =>
+          hasMethods(value, ['announce', 'onEvent']) &&
+          ((value as { isRevoked?: unknown }).isRevoked === undefined || typeof (value as { isRevoked?: unknown }).isRevoked === 'function'),
+        'must be a RevocationService',
+      )
       .optional(),
     usageFlushSeconds: z.number().int().min(1).max(3600).default(60),
     cacheTtlSeconds: z.number().int().min(0).max(3600).default(30),

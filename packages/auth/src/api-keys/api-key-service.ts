@@ -37,7 +37,11 @@ export interface CreateApiKeyInput {
  * Tenant-owned API keys: prefixed (`<prefix>_<id>_<secret>`, so leaked keys are recognisable to
  * secret scanners), shown once, stored as an HMAC of the secret under a server-side pepper,
  * scopes no wider than the creator's permissions, expiry, last-used time flushed in batches
- * (no write per request), revocation that applies at once in every process.
+ * (no write per request), revocation that applies at once in every process. A key acts with its
+ * creator's grants, so it ends with the creator's credentials: `revokeUser`, a password reset
+ * and `disableUser` of the creator (and `revokeTenant` of its tenant) refuse every key created
+ * before them (the user or tenant epoch; needs the `revocation` option, which `createAuth`
+ * always sets).
  *
  * @example
  * ```ts
@@ -50,7 +54,7 @@ export interface ApiKeyService {
   create(input: CreateApiKeyInput): Promise<CreatedApiKey>;
   /**
    * The principal of a presented key. When `tenantId` is given the key must belong to it.
-   * @throws `API_KEY_INVALID` (malformed, unknown, wrong secret, revoked, expired, other tenant)
+   * @throws `API_KEY_INVALID` (malformed, unknown, wrong secret, revoked, expired, other tenant, created before its creator's or tenant's epoch)
    */
   authenticate(presented: string, options?: { readonly tenantId?: string | null }): Promise<AuthPrincipal>;
   /** The tenant's keys without secrets. */

@@ -62,7 +62,12 @@ function principalOf(record: ApiKeyRecord): AuthPrincipal {
  *   revoked, expired and other-tenant keys refused, all with one `API_KEY_INVALID`. The tenant
  *   to check is `options.tenantId`, else the ambient tenant scope (as `tokens.verify` does).
  *   Verified keys are served from a bounded memory cache for `cacheTtlSeconds` (the secret is
- *   still checked against the cached HMAC on each use). With `rateLimit`, each authentication
+ *   still checked against the cached HMAC on each use). A key is also refused once its creator's
+ *   user epoch or its tenant's epoch (see `RevocationService`) was raised after the key was
+ *   created: `revokeUser` of the creator, a password reset, `disableUser` and `revokeTenant`
+ *   end the keys made before them (keys created afterwards work). That answer is cached with
+ *   the key and dropped when a `user-epoch` or `tenant-epoch` event arrives. Without
+ *   `revocation` this check does not happen. With `rateLimit`, each authentication
  *   is charged to the per-key policy afterwards; a refusal is `AuthError('RATE_LIMITED')` with
  *   the limiter's `details` (`retryAfterSeconds`).
  * - **Last used.** Recorded in memory and written in one `recordUsage` batch every
@@ -101,7 +106,24 @@ export function createApiKeyService(options: ApiKeyServiceOptions): ApiKeyServic
 
   const stopListening = revocation?.onEvent((event) => {
     if (event.kind === 'api-key') cache?.delete(event.id);
+    // An epoch raise revokes the keys created before it: the cached answers are stale.
+    else if (event.kind === 'user-epoch') cache?.deleteWhere((entry) => entry.createdBy === event.id);
+    else if (event.kind === 'tenant-epoch') cache?.deleteWhere((entry) => entry.tenantId === event.id);
   });
+
+  /**
+   * Whether the user or tenant epoch revokes the key: an epoch raised after the key was created
+   * (`revokeUser` of its creator, a password reset, `disableUser`, `revokeTenant`) ends it. The
+   * jti is `apikey:<id>`, which no access token carries (theirs are `jti_…` ids); a scopes-only
+   * key has no creator, so its subject is that same value, which is no user id, and only the
+   * tenant epoch applies.
+   */
+  async function revokedByEpoch(record: ApiKeyRecord): Promise<boolean> {
+    if (revocation?.isRevoked === undefined) return false;
+    const marker = `apikey:${record.id}`;
+    const answer = revocation.isRevoked({ jti: marker, sid: null, sub: record.createdBy ?? marker, tid: record.tenantId, issuedAtMs: record.createdAt });
+    return answer === true || (answer !== false && (await answer));
+  }
 
   const flushTimer = setInterval(() => {
     usage.flush().catch((error: unknown) => onError?.(error, { operation: 'flush-usage' }));
@@ -119,6 +141,7 @@ export function createApiKeyService(options: ApiKeyServiceOptions): ApiKeyServic
       hashKeyId: record.hashKeyId,
       digest: expected,
       tenantId: record.tenantId,
+      createdBy: record.createdBy,
       principal: principalOf(record),
       validUntil: Math.min(now + cacheTtlMs, record.expiresAt ?? Number.POSITIVE_INFINITY),
     };
@@ -198,7 +221,9 @@ export function createApiKeyService(options: ApiKeyServiceOptions): ApiKeyServic
     let entry = cache?.get(parts.id, now);
     if (entry === undefined) {
       const generation = cache?.generation ?? 0;
-      entry = verifyRecord(await store.findById(parts.id), parts.id, parts.secret, now);
+      const record = await store.findById(parts.id);
+      entry = verifyRecord(record, parts.id, parts.secret, now);
+      if (await revokedByEpoch(record!)) throw invalidKey();
       cache?.set(parts.id, entry, generation);
     } else {
       const digest = hashing.digest(parts.secret, entry.hashKeyId);

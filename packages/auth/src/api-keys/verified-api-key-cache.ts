@@ -6,7 +6,7 @@ import type { AuthPrincipal } from '../principal.js';
  *
  * @example
  * ```ts
- * const entry: VerifiedApiKey = { hashKeyId: 'v1', digest, tenantId: 'tnt_acme', principal, validUntil: now + 30_000 };
+ * const entry: VerifiedApiKey = { hashKeyId: 'v1', digest, tenantId: 'tnt_acme', createdBy: 'usr_1', principal, validUntil: now + 30_000 };
  * ```
  */
 export interface VerifiedApiKey {
@@ -14,6 +14,8 @@ export interface VerifiedApiKey {
   /** The stored `secretHash`, decoded. */
   readonly digest: Buffer;
   readonly tenantId: string;
+  /** The user whose grants the key acts with (`null`: a scopes-only key); their user epoch revokes it. */
+  readonly createdBy: string | null;
   readonly principal: AuthPrincipal;
   /** Epoch ms: the cache TTL or the key's own expiry, whichever comes first. */
   readonly validUntil: number;
@@ -41,6 +43,8 @@ export interface VerifiedApiKeyCache {
   get(id: string, now: number): VerifiedApiKey | undefined;
   set(id: string, entry: VerifiedApiKey, generation: number): void;
   delete(id: string): void;
+  /** Drops every entry `matches` selects (a user's or a tenant's keys after an epoch raise). */
+  deleteWhere(matches: (entry: VerifiedApiKey) => boolean): void;
   clear(): void;
 }
 
@@ -79,6 +83,10 @@ export function verifiedApiKeyCache(maxEntries: number): VerifiedApiKeyCache {
     delete(id) {
       generation += 1;
       entries.delete(id);
+    },
+    deleteWhere(matches) {
+      generation += 1;
+      for (const [id, entry] of entries) if (matches(entry)) entries.delete(id);
     },
     clear() {
       generation += 1;

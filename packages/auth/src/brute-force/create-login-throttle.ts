@@ -3,7 +3,7 @@ import { codedErrorFactory, createParseOrThrow, isTenantkitError, type Clock } f
 import { createRateLimiter, type PolicyOutcome, type RateLimiter, type RateLimitStore, type RateLimitSubject } from '@tenantkit/ratelimit';
 import { z } from 'zod';
 import { AuthError } from '../errors.js';
-import type { LoginAttempt, LoginThrottle } from './login-throttle.js';
+import type { LoginAttemptCharge, LoginThrottle } from './login-throttle.js';
 import { progressiveDelayMs, type ProgressiveDelay } from './progressive-delay.js';
 
 /**
@@ -37,7 +37,8 @@ export interface LoginThrottleOptions {
    * One account from every IP (a distributed attack): default 50 failures / 3600 s, then a block
    * of exactly `maxBlockSeconds` (default 900, at most 86,400), the longest an attacker can lock
    * the account out, and only for devices that are not trusted: attempts with
-   * `trustedDevice: true` skip this counter's block (the other two still apply to them).
+   * `trustedDevice: true` are not counted here and never refused by it (the other two still
+   * apply to them).
    */
   readonly perAccount?: { readonly failures?: number; readonly windowSeconds?: number; readonly maxBlockSeconds?: number };
   /** Delay before answering repeated failures of one account from one IP; `false` for none. */
@@ -131,40 +132,49 @@ function translateLimiterError(error: unknown): unknown {
  * three `key`/`ip` policies). Three counters, all keyed by the normalized email rather than an
  * account id, so unknown accounts are throttled exactly like known ones:
  *
- * - per (account, IP): `assertAllowed` returns the progressive delay after
- *   `progressiveDelay.afterFailures` failures; after `perAccountAndIp.failures` it refuses for
- *   `blockSeconds`. `recordSuccess` clears this counter only.
+ * - per (account, IP): `beginAttempt` returns the progressive delay after
+ *   `progressiveDelay.afterFailures` counted attempts; at `perAccountAndIp.failures` it refuses,
+ *   and the failure that filled it blocks it for `blockSeconds`. A success clears it.
  * - per IP, across accounts: blocks an address that fails against many accounts.
  * - per account, across IPs: blocks for exactly `perAccount.maxBlockSeconds`, never longer, and
- *   not for a trusted device, so a distributed attacker can lock out a victim's new devices for
- *   at most that long at a time (then the counter is fresh and the victim's next attempt goes
- *   through) and never their usual one.
+ *   not for a trusted device (whose attempts it does not count), so a distributed attacker can
+ *   lock out a victim's new devices for at most that long at a time (then the counter is fresh
+ *   and the victim's next attempt goes through) and never a device holding a device token.
  *
- * `assertAllowed` reads without charging; `recordFailure` charges all three. Refusals are
- * `AuthError('RATE_LIMITED')` (429) with `details.retryAfterSeconds`, the longest wait among the
- * blocked counters. IPv6 addresses are counted by their /64 (the rate limiter's rule); the IP must
- * come from the trusted-proxy rules (`createClientIpResolver`), never a raw X-Forwarded-For.
+ * **Charged before the check.** `beginAttempt` charges one point to every counter that applies
+ * in a single all-or-nothing `limiter.check` (`policies` named), *before* the caller checks the
+ * secret: 40 parallel guesses against a limit of 5 get 5 charges and 35 refusals, whatever
+ * their timing. A refused attempt charges nothing. `succeeded()` deletes the (account, IP)
+ * counter and gives the point back to the two others (`reward`); `failed()` keeps it and blocks
+ * a counter it filled. Running attempts therefore count like failures until they settle.
+ *
+ * Refusals are `AuthError('RATE_LIMITED')` (429) with `details.retryAfterSeconds`, the longest
+ * wait among the full counters. IPv6 addresses are counted by their /64 (the rate limiter's
+ * rule); the IP must come from the trusted-proxy rules (`createClientIpResolver`), never a raw
+ * X-Forwarded-For.
  *
  * @example
  * ```ts
  * const throttle = createLoginThrottle({ store: redisRateLimitStore(redis) });
- * const attempt = { email: 'alice@example.com', ip: '203.0.113.7', trustedDevice: hasDeviceCookie };
- * const { delayMs } = await throttle.assertAllowed(attempt); // throws RATE_LIMITED while blocked
- * await sleep(delayMs);
- * if (await checkPassword()) await throttle.recordSuccess(attempt);
- * else await throttle.recordFailure(attempt);
+ * const attempt = { email: 'alice@example.com', ip: '203.0.113.7', trustedDevice: deviceTokenVerified };
+ * const charge = await throttle.beginAttempt(attempt); // throws RATE_LIMITED while a counter is full
+ * await sleep(charge.delayMs);
+ * if (await checkPassword()) await charge.succeeded();
+ * else await charge.failed();
  * ```
  */
 export function createLoginThrottle(options: LoginThrottleOptions = {}): LoginThrottle {
   const settings = parseOrThrow(optionsSchema, options, 'CONFIGURATION_INVALID', 'createLoginThrottle options');
   const { perAccountAndIp, perIp, perAccount, progressiveDelay } = settings;
   // A counter reaching `failures` is blocked explicitly (block() below) rather than by the
-  // policy's blockDuration, which would only block the failure after it.
+  // policy's blockDuration, which would only block the attempt after it.
   const limits = new Map([
     [ACCOUNT_AND_IP, { failures: perAccountAndIp.failures, blockSeconds: perAccountAndIp.blockSeconds }],
     [IP, { failures: perIp.failures, blockSeconds: perIp.blockSeconds }],
     [ACCOUNT, { failures: perAccount.failures, blockSeconds: perAccount.maxBlockSeconds }],
   ]);
+  const everyPolicy = Object.freeze({ policies: Object.freeze([ACCOUNT_AND_IP, IP, ACCOUNT]) });
+  const trustedPolicies = Object.freeze({ policies: Object.freeze([ACCOUNT_AND_IP, IP]) });
 
   let limiter: RateLimiter;
   try {
@@ -188,22 +198,18 @@ export function createLoginThrottle(options: LoginThrottleOptions = {}): LoginTh
     return { subject: { key: accountKeyOf(parsed.email), ip: parsed.ip }, trustedDevice: parsed.trustedDevice === true };
   }
 
-  function isBlocked(outcome: PolicyOutcome): boolean {
-    const limit = limits.get(outcome.policy);
-    return limit !== undefined && outcome.consumed >= limit.failures;
-  }
-
-  // A block sets the counter to failures + 1. One still at exactly `failures`, or waiting longer
-  // than its block, was never blocked (the block call of the failure that reached the limit
-  // failed, or is still on its way) and is blocked by the next assertAllowed, so the refusal lasts
-  // the block time and the account-wide cap holds. Racing the real block only restarts it a
-  // moment later.
+  // A refused outcome reports the points already counted plus this attempt's. A block sets the
+  // counter to failures + 1, so a refusal at exactly failures + 1 found a full counter that was
+  // never blocked (the block of the failure that filled it failed, or that attempt is still
+  // running); one waiting longer than its block was not blocked either. Both are blocked now, so
+  // the refusal lasts the block time and the account-wide cap holds. Racing the real block only
+  // restarts it a moment later.
   function needsBlock(outcome: PolicyOutcome): boolean {
     const limit = limits.get(outcome.policy)!;
-    return outcome.consumed === limit.failures || outcome.resetMs > limit.blockSeconds * 1000;
+    return outcome.consumed === limit.failures + 1 || outcome.resetMs > limit.blockSeconds * 1000;
   }
 
-  /** Blocks a counter `needsBlock` found, best effort (the refusal stands either way); returns the wait in seconds. */
+  /** Blocks a full counter `needsBlock` found, best effort (the refusal stands either way); returns the wait in seconds. */
   async function blockNowOrWait(outcome: PolicyOutcome, subject: RateLimitSubject): Promise<number> {
     const limit = limits.get(outcome.policy)!;
     if (!needsBlock(outcome)) return Math.max(1, Math.ceil(outcome.resetMs / 1000));
@@ -211,48 +217,61 @@ export function createLoginThrottle(options: LoginThrottleOptions = {}): LoginTh
     return limit.blockSeconds;
   }
 
+  async function settle(run: () => Promise<unknown>): Promise<void> {
+    try {
+      await run();
+    } catch (error) {
+      throw translateLimiterError(error);
+    }
+  }
+
   return {
-    async assertAllowed(attempt) {
+    async beginAttempt(attempt): Promise<LoginAttemptCharge> {
       const { subject, trustedDevice } = subjectOf(attempt);
-      let outcomes: readonly PolicyOutcome[];
+      let decision;
       try {
-        outcomes = await limiter.status(subject);
+        decision = await limiter.check(subject, trustedDevice ? trustedPolicies : everyPolicy);
       } catch (error) {
         throw translateLimiterError(error);
       }
-      const blocked = outcomes.filter((outcome) => isBlocked(outcome) && !(trustedDevice && outcome.policy === ACCOUNT));
-      if (blocked.length > 0) {
-        const retryAfterSeconds = Math.max(...(await Promise.all(blocked.map((outcome) => blockNowOrWait(outcome, subject)))));
+      const charged = decision.outcomes.filter((outcome) => limits.has(outcome.policy));
+      if (!decision.allowed) {
+        const full = charged.filter((outcome) => !outcome.allowed);
+        const waits = await Promise.all(full.map((outcome) => blockNowOrWait(outcome, subject)));
+        const retryAfterSeconds = waits.length > 0 ? Math.max(...waits) : Math.max(1, Math.ceil(decision.retryAfterMs / 1000));
         throw new AuthError('RATE_LIMITED', 'Too many failed sign-in attempts; try again later', { details: { retryAfterSeconds } });
       }
-      if (progressiveDelay === false) return { delayMs: 0 };
-      const failures = outcomes.find((outcome) => outcome.policy === ACCOUNT_AND_IP)?.consumed ?? 0;
-      return { delayMs: progressiveDelayMs(failures, progressiveDelay) };
-    },
-
-    async recordFailure(attempt) {
-      const { subject } = subjectOf(attempt);
-      try {
-        await Promise.all(
-          [...limits].map(async ([policy, limit]) => {
-            const outcome = await limiter.consume(policy, subject);
-            // Only the failure that reaches the limit blocks: later ones (during the block, or
-            // racing it) leave the block's end where it is.
-            if (outcome.consumed === limit.failures) await limiter.block(policy, subject, limit.blockSeconds);
-          }),
-        );
-      } catch (error) {
-        throw translateLimiterError(error);
-      }
-    },
-
-    async recordSuccess(attempt) {
-      const { subject } = subjectOf(attempt);
-      try {
-        await limiter.delete(ACCOUNT_AND_IP, subject);
-      } catch (error) {
-        throw translateLimiterError(error);
-      }
+      // The attempts of this pair counted before this one (running ones included).
+      const earlier = Math.max(0, (charged.find((outcome) => outcome.policy === ACCOUNT_AND_IP)?.consumed ?? 1) - 1);
+      const delayMs = progressiveDelay === false ? 0 : progressiveDelayMs(earlier, progressiveDelay);
+      let settled = false;
+      return {
+        delayMs,
+        async succeeded() {
+          if (settled) return;
+          settled = true;
+          await settle(() =>
+            Promise.all(
+              charged.map((outcome) =>
+                outcome.policy === ACCOUNT_AND_IP ? limiter.delete(ACCOUNT_AND_IP, subject) : limiter.reward(outcome.policy, subject),
+              ),
+            ),
+          );
+        },
+        async failed() {
+          if (settled) return;
+          settled = true;
+          // Only the attempt that filled a counter blocks it: later ones (refused) leave the
+          // block's end where it is.
+          await settle(() =>
+            Promise.all(
+              charged
+                .filter((outcome) => outcome.consumed === limits.get(outcome.policy)!.failures)
+                .map((outcome) => limiter.block(outcome.policy, subject, limits.get(outcome.policy)!.blockSeconds)),
+            ),
+          );
+        },
+      };
     },
   };
 }

@@ -1,5 +1,6 @@
 import type { Clock } from '@tenantkit/core';
 import type { AuthEventMap } from '../auth-events.js';
+import type { DeviceTokens } from '../brute-force/device-tokens.js';
 import type { LoginThrottle } from '../brute-force/login-throttle.js';
 import type { OneTimeTokenService } from '../one-time-tokens/one-time-token-service.js';
 import type { PasswordHasher } from '../passwords/password-hasher.js';
@@ -35,6 +36,10 @@ export interface AuthFlowContext {
   readonly throttle: LoginThrottle;
   /** Password-reset requests (own counters, so resets never spend the sign-in budget). */
   readonly resetThrottle: LoginThrottle;
+  /** Sign-up requests, per email and IP (own counters). */
+  readonly signUpThrottle: LoginThrottle;
+  /** Issues and checks the device tokens that make a sign-in a trusted device. */
+  readonly deviceTokens: DeviceTokens;
   readonly memberships: AuthMemberships | undefined;
   readonly secondFactor: SecondFactorGate | undefined;
   readonly pendingSecondFactor: PendingSecondFactorTokens;
@@ -43,7 +48,11 @@ export interface AuthFlowContext {
   readonly sleep: (ms: number) => Promise<void>;
   /** Sliding idle window of sessions, applied when a refresh counts as session activity. */
   readonly sessionIdleMs: number;
-  /** The longest an access token lives: how long a session-revocation entry must outlive it. */
-  readonly accessTokenTtlMs: number;
+  /**
+   * How long a revoked session id must stay revoked after now (for a session already gone) or
+   * after its absolute end: the access token lifetime plus the verifier's clock tolerance, the
+   * longest an access token carrying the `sid` can still verify.
+   */
+  readonly sessionRevocationRetentionMs: number;
   emit<Name extends keyof AuthEventMap & string>(name: Name, payload: AuthEventMap[Name]): void;
 }

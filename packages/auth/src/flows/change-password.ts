@@ -21,7 +21,8 @@ const changeInputSchema = z.object({
  *
  * Checks, before anything is written: the session (when given) belongs to `userId`
  * (`SESSION_INVALID`), the current password (`CREDENTIALS_INVALID`, also for an account without a
- * password; failures are counted by the sign-in throttle, `RATE_LIMITED` once it blocks), then
+ * password; every attempt is charged to the sign-in throttle before the check, and a wrong one
+ * stays counted: `RATE_LIMITED` once a counter is full), then
  * the policy of `tenantId` and the history. Then: the new password is set; every
  * access token issued before now is revoked (user epoch); every other session and every refresh
  * family of the user is revoked; earlier reset links are voided; the current session is rotated
@@ -60,18 +61,18 @@ export async function changePassword(
   // Guessing the current password through a stolen session counts like failed sign-ins of the
   // account (keyed by the IP the session was opened from).
   const attempt = account === null ? null : loginAttemptFor(account.email, { ip: current?.device.ip ?? null });
-  if (attempt !== null) {
-    const { delayMs } = await context.throttle.assertAllowed(attempt);
-    if (delayMs > 0) await context.sleep(delayMs);
-  }
+  // Charged before the check, so parallel guesses cannot outrun the counters.
+  const charge = attempt === null ? null : await context.throttle.beginAttempt(attempt);
+  if (charge !== null && charge.delayMs > 0) await context.sleep(charge.delayMs);
   const verified =
     account?.passwordHash == null
       ? await context.hasher.verifyDummy(currentPassword)
       : await context.hasher.verify(currentPassword, account.passwordHash);
   if (!verified || account === null) {
-    if (attempt !== null) await context.throttle.recordFailure(attempt);
+    await charge?.failed();
     throw new AuthError('CREDENTIALS_INVALID', 'The current password is wrong');
   }
+  await charge?.succeeded();
 
   await setNewPassword(context, account, newPassword, tenantId);
 

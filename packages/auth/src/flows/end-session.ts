@@ -17,8 +17,8 @@ export async function endSession(
   const existed = await context.sessions.revoke(target.userId, target.sessionId);
   if (!existed) {
     // Gone already (expired, or revoked elsewhere): its access tokens may still be live, so
-    // revoke the id for as long as any of them can be.
-    await context.revocation.revokeSession(target.sessionId, context.clock.now() + context.accessTokenTtlMs);
+    // revoke the id for as long as any of them can verify (lifetime plus clock tolerance).
+    await context.revocation.revokeSession(target.sessionId, context.clock.now() + context.sessionRevocationRetentionMs);
   }
   await context.refreshTokens.revokeUser(target.userId, reason, { sessionId: target.sessionId });
   if (existed) context.emit('session-revoked', { userId: target.userId, sessionIds: [target.sessionId], reason });

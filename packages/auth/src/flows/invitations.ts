@@ -8,7 +8,6 @@ import { createAccount } from './create-account.js';
 import { flowIdSchema, passwordInputSchema, presentedSecretSchema } from './flow-input-schemas.js';
 import { normalizeEmail } from './normalize-email.js';
 import { parseFlowInput } from './parse-flow-input.js';
-import { restoreOneTimeTokenOnFailure } from './restore-one-time-token.js';
 import { toAuthUser } from './to-auth-user.js';
 
 /** Invitation payloads are stored with the token: keep them small. */
@@ -65,12 +64,20 @@ export async function invite(
 }
 
 /**
- * Accepts an invitation (single use; put back when acceptance fails, so the link can be retried):
+ * Accepts an invitation (single use):
  * - with `password`: creates the account for the invited email (policy of the tenant; the email
  *   counts as verified — the link reached it) — `ACCOUNT_ALREADY_EXISTS` when the email has an
- *   account (sign in and accept with `userId`);
+ *   account (sign in and accept a new invitation with `userId`);
  * - with `userId` (the signed-in user): the account's email must be the invited one
  *   (`ONE_TIME_TOKEN_INVALID` otherwise); it becomes verified too.
+ *
+ * Checked **before** the link is used, so a refusal leaves it usable: the input, with
+ * `password` the default password policy (no tenant, no email context), with `userId` that the
+ * account exists and is not disabled (`ACCOUNT_DISABLED`). Everything checked after the token
+ * is taken (the invited email, the tenant's policy with the email's context words, an existing
+ * account, the membership) **leaves the invitation spent** when it fails: the invitee asks for a
+ * new one. The token is never put back, because putting it back would be an issue that voids a
+ * newer invitation of the same email and revives this one.
  *
  * Then the membership is made active (`addMember` with `status: 'active'` and `invitedBy`; an
  * existing `invited` one is activated, an active one kept). If that fails, an account created
@@ -90,6 +97,16 @@ export async function acceptInvitation(
 ): Promise<{ readonly user: AuthUser; readonly tenantId: string; readonly data: Readonly<Record<string, unknown>> }> {
   const { token, password, userId } = parseFlowInput(acceptInputSchema, input, 'VALIDATION_FAILED', 'invitation acceptance');
   const memberships = requireMemberships(context.memberships, 'acceptInvitation');
+  // What can be checked without the token's record, before the token is taken.
+  let signedIn: AccountRecord | null = null;
+  if (password !== undefined) {
+    await context.policy.assert(password, { tenantId: null });
+  } else {
+    signedIn = await context.stores.accounts.findById(userId!);
+    if (signedIn === null) throw new AuthError('ONE_TIME_TOKEN_INVALID', 'This invitation was sent to another email address');
+    if (signedIn.disabledAt !== null) throw new AuthError('ACCOUNT_DISABLED', 'The account is disabled');
+  }
+
   const record = await context.oneTimeTokens.consume(token, 'invitation');
   const stored = invitationDataSchema.safeParse(record.data);
   if (record.tenantId === null || !stored.success) throw new AuthError('ONE_TIME_TOKEN_INVALID', 'The invitation is invalid or has expired');
@@ -97,33 +114,32 @@ export async function acceptInvitation(
   const email = record.subject;
   const { invitedBy, data } = stored.data;
 
-  return restoreOneTimeTokenOnFailure(context, record, async () => {
-    const now = context.clock.now();
-    let account: AccountRecord;
-    let created = false;
-    if (password !== undefined) {
-      await context.policy.assert(password, { tenantId, email });
-      const passwordHash = await context.hasher.hash(password);
-      account = await createAccount(context, { email, passwordHash, emailVerifiedAt: now, now });
-      created = true;
-    } else {
-      const found = await context.stores.accounts.findById(userId!);
-      if (found === null || found.email !== email) {
-        throw new AuthError('ONE_TIME_TOKEN_INVALID', 'This invitation was sent to another email address');
-      }
-      if (found.disabledAt !== null) throw new AuthError('ACCOUNT_DISABLED', 'The account is disabled');
-      account = found.emailVerifiedAt === null ? ((await context.stores.accounts.update(found.id, { emailVerifiedAt: now }, now)) ?? found) : found;
+  const now = context.clock.now();
+  let account: AccountRecord;
+  let created = false;
+  if (password !== undefined) {
+    await context.policy.assert(password, { tenantId, email });
+    // Before the hash: an existing account costs no scrypt (createAccount still decides races).
+    if ((await context.stores.accounts.findByEmail(email)) !== null) {
+      throw new AuthError('ACCOUNT_ALREADY_EXISTS', 'An account with this email already exists');
     }
-    try {
-      await activateMembership(memberships, tenantId, account.id, invitedBy);
-    } catch (error) {
-      if (created) await context.stores.accounts.delete(account.id).catch(() => false);
-      throw error;
-    }
-    if (created) context.emit('account-created', { userId: account.id, email, tenantId });
-    context.emit('invitation-accepted', { tenantId, userId: account.id });
-    return { user: toAuthUser(account), tenantId, data };
-  });
+    const passwordHash = await context.hasher.hash(password);
+    account = await createAccount(context, { email, passwordHash, emailVerifiedAt: now, now });
+    created = true;
+  } else {
+    const found = signedIn!;
+    if (found.email !== email) throw new AuthError('ONE_TIME_TOKEN_INVALID', 'This invitation was sent to another email address');
+    account = found.emailVerifiedAt === null ? ((await context.stores.accounts.update(found.id, { emailVerifiedAt: now }, now)) ?? found) : found;
+  }
+  try {
+    await activateMembership(memberships, tenantId, account.id, invitedBy);
+  } catch (error) {
+    if (created) await context.stores.accounts.delete(account.id).catch(() => false);
+    throw error;
+  }
+  if (created) context.emit('account-created', { userId: account.id, email, tenantId });
+  context.emit('invitation-accepted', { tenantId, userId: account.id });
+  return { user: toAuthUser(account), tenantId, data };
 }
 
 async function activateMembership(memberships: AuthMemberships, tenantId: string, userId: string, invitedBy: string): Promise<void> {

@@ -8,7 +8,7 @@ import type { LoginAttempt } from '../brute-force/login-throttle.js';
  *
  * @example
  * ```ts
- * await context.throttle.assertAllowed(loginAttemptFor('alice@example.com', { ip: '203.0.113.7' }));
+ * const charge = await context.throttle.beginAttempt(loginAttemptFor('alice@example.com', { ip: '203.0.113.7' }));
  * ```
  */
 export function loginAttemptFor(email: string, client: ClientInfo): LoginAttempt {

@@ -7,8 +7,10 @@ const revokeUserInputSchema = z.object({ userId: flowIdSchema, reason: z.string(
 
 /**
  * Revokes every credential of a user: the user epoch first (every access token and pending
- * sign-in issued until now fails at once, everywhere), then every session and every refresh
- * family. Emits `session-revoked` (when there were sessions) and `user-tokens-revoked`.
+ * sign-in issued until now fails at once, everywhere, and so does every API key the user
+ * created until now — keys act with their creator's grants, so a compromise of the creator ends
+ * them; `scopesOnly` keys, which have no creator, are not touched), then every session and every
+ * refresh family. Emits `session-revoked` (when there were sessions) and `user-tokens-revoked`.
  *
  * @example
  * ```ts

@@ -39,6 +39,14 @@ export interface ScryptHasherOptions {
    * `verify` returns `false`).
    */
   readonly maxPasswordBytes?: number;
+  /**
+   * The most scrypt computations this hasher runs at once (hash, verify and verifyDummy
+   * alike), 1–1024; default 4 (libuv's default threadpool size, so hashing cannot take every
+   * thread that fs, dns and other crypto work share). Further calls wait in line, first come
+   * first served. This bounds scrypt's memory: at most `maxConcurrent × 128 · N · r` bytes
+   * (default 4 × 128 MiB = 512 MiB), whatever the number of concurrent requests.
+   */
+  readonly maxConcurrent?: number;
 }
 
 const parseOrThrow = createParseOrThrow(codedErrorFactory(AuthError));
@@ -56,6 +64,7 @@ const optionsSchema = z
     keyLength: z.int().min(scryptLimits.minHashBytes).max(scryptLimits.maxHashBytes).default(32),
     saltLength: z.int().min(16).max(scryptLimits.maxSaltBytes).default(16),
     maxPasswordBytes: z.int().min(1).max(4096).default(1024),
+    maxConcurrent: z.int().min(1).max(1024).default(4),
   })
   .refine(
     (options) => scryptParametersWithinLimits({ logCost: Math.log2(options.cost), blockSize: options.blockSize, parallelization: options.parallelization }),
@@ -74,6 +83,26 @@ function deriveKey(password: string, salt: Buffer, keyLength: number, parameters
   });
 }
 
+/** Runs at most `limit` tasks at once; the others wait in line (FIFO). */
+function concurrencyLimit(limit: number): <Value>(task: () => Promise<Value>) => Promise<Value> {
+  let running = 0;
+  const waiting: (() => void)[] = [];
+  const release = () => {
+    const next = waiting.shift();
+    if (next === undefined) running -= 1;
+    else next(); // the slot passes straight to the next task
+  };
+  return async (task) => {
+    if (running < limit) running += 1;
+    else await new Promise<void>((resolve) => waiting.push(resolve));
+    try {
+      return await task();
+    } finally {
+      release();
+    }
+  };
+}
+
 /**
  * A {@link PasswordHasher} on node:crypto's scrypt, producing PHC strings
  * `$scrypt$ln=17,r=8,p=1$<salt>$<hash>` (standard base64 without padding).
@@ -88,6 +117,8 @@ function deriveKey(password: string, salt: Buffer, keyLength: number, parameters
  * - `verifyDummy` runs the same scrypt against a dummy hash made once, lazily, with the current
  *   parameters, for sign-ins to unknown accounts. Its first call computes that hash (one
  *   scrypt, the same work); later calls verify against it.
+ * - At most `maxConcurrent` scrypt computations run at once (default 4); more calls queue, so a
+ *   burst of requests costs time, not memory (at most `maxConcurrent × 128 · N · r` bytes).
  *
  * @example
  * ```ts
@@ -105,6 +136,9 @@ export function createScryptHasher(options: ScryptHasherOptions = {}): PasswordH
     parallelization: settings.parallelization,
   };
   let dummyPhc: Promise<string> | undefined;
+  const limited = concurrencyLimit(settings.maxConcurrent);
+  const derive = (password: string, salt: Buffer, keyLength: number, parameters: ScryptParameters) =>
+    limited(() => deriveKey(password, salt, keyLength, parameters));
 
   /** The normalized password, or `undefined` when it is over the byte cap. */
   function normalize(password: unknown): string | undefined {
@@ -117,14 +151,14 @@ export function createScryptHasher(options: ScryptHasherOptions = {}): PasswordH
 
   async function hashNormalized(normalized: string): Promise<string> {
     const salt = randomBytes(settings.saltLength);
-    const hash = await deriveKey(normalized, salt, settings.keyLength, current);
+    const hash = await derive(normalized, salt, settings.keyLength, current);
     return formatScryptPhc({ ...current, salt, hash });
   }
 
   async function verifyNormalized(normalized: string, phc: string): Promise<boolean> {
     const parsed = parseScryptPhc(phc);
     if (parsed === undefined) return false;
-    const derived = await deriveKey(normalized, parsed.salt, parsed.hash.length, parsed);
+    const derived = await derive(normalized, parsed.salt, parsed.hash.length, parsed);
     return timingSafeEqual(derived, parsed.hash);
   }
 

@@ -58,6 +58,16 @@ export interface SessionServiceOptions {
    * session is not written on every request. Default 60; must be below `idleTimeoutSeconds`.
    */
   readonly touchIntervalSeconds?: number;
+  /**
+   * How long a revoked session id stays revoked after the session's absolute end (or after now,
+   * for a session revoked once it had no record): the longest an access token carrying its
+   * `sid` can still verify, i.e. the access-token lifetime plus the verifier's clock tolerance.
+   * A refresh just before the absolute end mints a token that outlives the session by that
+   * much, so a shorter retention would let a logged-out session's last token verify again.
+   * 0 to 90 days; default 930 (`createAccessTokenService`'s 900 s lifetime + 30 s tolerance);
+   * `createAuth` sets it from `accessTokenTtlSeconds`.
+   */
+  readonly revocationRetentionSeconds?: number;
   readonly clock?: Clock;
 }
 
@@ -86,6 +96,7 @@ const optionsSchema = z
     idleTimeoutSeconds: z.int().min(1).max(MAX_LIFETIME_SECONDS).default(7 * DAY_SECONDS),
     absoluteTimeoutSeconds: z.int().min(1).max(MAX_LIFETIME_SECONDS).default(30 * DAY_SECONDS),
     touchIntervalSeconds: z.int().min(0).max(MAX_LIFETIME_SECONDS).default(60),
+    revocationRetentionSeconds: z.int().min(0).max(90 * DAY_SECONDS).default(930),
     clock: z.custom<Clock>((value) => hasMethods(value, ['now']), 'must have now()').default(systemClock),
   })
   .refine((options) => options.idleTimeoutSeconds <= options.absoluteTimeoutSeconds, {
@@ -144,6 +155,9 @@ function idTaken(): AuthError {
  *   tokens carrying the old `sid` stop working everywhere. `switchTenant` checks the membership
  *   first; its errors pass through.
  * - `revoke` and `revokeAll` delete the sessions and revoke their ids the same way.
+ * - A revoked id stays revoked until the session's absolute end plus
+ *   `revocationRetentionSeconds`, so no access token of the session (minted at the latest just
+ *   before that end) verifies again once the entry lapses.
  *
  * @throws AuthError `CONFIGURATION_INVALID` for invalid options.
  * @example
@@ -155,7 +169,7 @@ function idTaken(): AuthError {
  * ```
  */
 export function createSessionService(options: SessionServiceOptions): SessionService {
-  const { store, revocation, memberships, idleTimeoutSeconds, absoluteTimeoutSeconds, touchIntervalSeconds, clock } = parseOrThrow(
+  const { store, revocation, memberships, idleTimeoutSeconds, absoluteTimeoutSeconds, touchIntervalSeconds, revocationRetentionSeconds, clock } = parseOrThrow(
     optionsSchema,
     options,
     'CONFIGURATION_INVALID',
@@ -164,6 +178,12 @@ export function createSessionService(options: SessionServiceOptions): SessionSer
   const idleMs = idleTimeoutSeconds * 1000;
   const absoluteMs = absoluteTimeoutSeconds * 1000;
   const touchIntervalMs = touchIntervalSeconds * 1000;
+  const retentionMs = revocationRetentionSeconds * 1000;
+
+  /** Revokes a session id until the last access token it can have issued has stopped verifying. */
+  function revokeSessionId(id: string, absoluteExpiresAt: number, now: number): Promise<void> {
+    return revocation.revokeSession(id, Math.max(absoluteExpiresAt, now) + retentionMs);
+  }
 
   function issueSecret(): { readonly token: string; readonly tokenHash: string } {
     const token = createSecretToken(32);
@@ -194,7 +214,7 @@ export function createSessionService(options: SessionServiceOptions): SessionSer
     if (outcome === 'id-taken') throw idTaken();
     // After the store write: if this fails the caller gets an error (and never the new secret),
     // and the old id's access tokens live on only until their own short expiry.
-    await revocation.revokeSession(current.id, current.absoluteExpiresAt);
+    await revokeSessionId(current.id, current.absoluteExpiresAt, now);
     return { session: next, token };
   }
 
@@ -259,11 +279,12 @@ export function createSessionService(options: SessionServiceOptions): SessionSer
     async revoke(userId, sessionId) {
       parseOrThrow(idSchema, userId, 'VALIDATION_FAILED', 'user id');
       parseOrThrow(idSchema, sessionId, 'VALIDATION_FAILED', 'session id');
-      const session = await store.findById(sessionId, clock.now());
+      const now = clock.now();
+      const session = await store.findById(sessionId, now);
       // Someone else's session is answered like a missing one.
       if (session === null || session.userId !== userId) return false;
       const deleted = await store.delete(session.id);
-      if (deleted) await revocation.revokeSession(session.id, session.absoluteExpiresAt);
+      if (deleted) await revokeSessionId(session.id, session.absoluteExpiresAt, now);
       return deleted;
     },
 
@@ -274,7 +295,7 @@ export function createSessionService(options: SessionServiceOptions): SessionSer
       const listed = new Map((await store.listByUser(userId, now)).map((session) => [session.id, session.absoluteExpiresAt]));
       const deleted = await store.deleteByUser(userId, checked?.exceptId === undefined ? {} : { exceptId: checked.exceptId });
       // A session created between the two calls was not listed: no session outlives now + the absolute timeout.
-      await Promise.all(deleted.map((id) => revocation.revokeSession(id, listed.get(id) ?? now + absoluteMs)));
+      await Promise.all(deleted.map((id) => revokeSessionId(id, listed.get(id) ?? now + absoluteMs, now)));
       return deleted;
     },
   };

@@ -64,7 +64,10 @@ export interface SessionService {
   switchTenant(token: string, tenantId: string): Promise<IssuedSession>;
   /** The user's live sessions, newest first. */
   list(userId: string): Promise<readonly SessionRecord[]>;
-  /** Revokes one session of `userId` (and its tokens by `sid`). @returns whether it existed. */
+  /**
+   * Revokes one session of `userId` (and its tokens by `sid`, until the last of them has
+   * expired). @returns whether it existed.
+   */
   revoke(userId: string, sessionId: string): Promise<boolean>;
   /** Revokes every session of the user except `exceptId`. @returns the revoked ids. */
   revokeAll(userId: string, options?: { readonly exceptId?: string }): Promise<readonly string[]>;

@@ -296,6 +296,46 @@ describe('API key revocation', () => {
     expect(await rejectionOf(second)).toMatchObject({ code: 'API_KEY_INVALID' });
   });
 
+  it("checklist: API keys revoked with their creator — a raised user epoch refuses the creator's earlier keys at once (cached or not, in every process), later keys work", async () => {
+    const channel = createInProcessRevocationChannel();
+    const revocationStore = memoryRevocationStore();
+    const { service, another, clock } = await setup();
+    const processA = createRevocationService({ store: revocationStore, channel, clock });
+    const processB = createRevocationService({ store: revocationStore, channel, clock });
+    revocations.push(processA, processB);
+    const serviceA = another({ revocation: processA });
+    const serviceB = another({ revocation: processB });
+    const { key } = await service.create({ tenantId: ACME, name: 'CI', scopes: ['projects:read'], creator: alice });
+    await serviceA.authenticate(key);
+    await serviceB.authenticate(key); // cached in both
+    clock.advance(1);
+
+    await processA.revokeUser(alice.id);
+
+    expect(await rejectionOf(serviceA.authenticate(key))).toMatchObject({ code: 'API_KEY_INVALID' });
+    expect(await rejectionOf(serviceB.authenticate(key))).toMatchObject({ code: 'API_KEY_INVALID' });
+    clock.advance(1);
+    const later = await service.create({ tenantId: ACME, name: 'CI', scopes: ['projects:read'], creator: alice });
+    await expect(serviceB.authenticate(later.key)).resolves.toMatchObject({ grantsFrom: alice.id });
+  });
+
+  it('a scopes-only key has no creator: the user epoch leaves it, the tenant epoch ends it; another tenant is untouched', async () => {
+    const { another, clock } = await setup();
+    const revocation = createRevocationService({ store: memoryRevocationStore(), clock });
+    revocations.push(revocation);
+    const service = another({ revocation });
+    const scoped = await service.create({ tenantId: ACME, name: 'CI', scopes: ['projects:read'], creator: alice, scopesOnly: true });
+    const userKey = await service.create({ tenantId: ACME, name: 'CI', scopes: ['projects:read'], creator: alice });
+    clock.advance(1);
+    await revocation.revokeUser(alice.id);
+    await expect(service.authenticate(scoped.key)).resolves.toMatchObject({ grantsFrom: null });
+    expect(await rejectionOf(service.authenticate(userKey.key))).toMatchObject({ code: 'API_KEY_INVALID' });
+    await revocation.revokeTenant(GLOBEX);
+    await expect(service.authenticate(scoped.key)).resolves.toMatchObject({ grantsFrom: null });
+    await revocation.revokeTenant(ACME);
+    expect(await rejectionOf(service.authenticate(scoped.key))).toMatchObject({ code: 'API_KEY_INVALID' });
+  });
+
   it('answers API_KEY_NOT_FOUND for an unknown key and for another tenant\'s key, which keeps working', async () => {
     const { service } = await setup();
     const { key, record } = await service.create({ tenantId: ACME, name: 'CI', scopes: ['projects:read'], creator: alice });

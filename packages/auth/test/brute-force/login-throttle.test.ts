@@ -24,44 +24,73 @@ async function refusal(promise: Promise<unknown>): Promise<{ code: string; statu
   return { code: error.code, status: error.status, retryAfterSeconds: error.details.retryAfterSeconds };
 }
 
-async function fail(throttle: ReturnType<typeof createLoginThrottle>, attempt: LoginAttempt, times = 1): Promise<void> {
-  for (let count = 0; count < times; count += 1) await throttle.recordFailure(attempt);
+type Throttle = ReturnType<typeof createLoginThrottle>;
+
+/** `times` attempts with a wrong password, one after another. */
+async function fail(throttle: Throttle, attempt: LoginAttempt, times = 1): Promise<void> {
+  for (let count = 0; count < times; count += 1) await (await throttle.beginAttempt(attempt)).failed();
+}
+
+/** One attempt with the right password: admitted, then settled as a success. Returns its delay. */
+async function succeed(throttle: Throttle, attempt: LoginAttempt): Promise<number> {
+  const charge = await throttle.beginAttempt(attempt);
+  await charge.succeeded();
+  return charge.delayMs;
 }
 
 describe('checklist: throttling per account and per IP with 429 + Retry-After', () => {
-  it('per (account, IP): refuses after 5 failures for 900 s with RATE_LIMITED, 429 and retryAfterSeconds', async () => {
+  it('per (account, IP): 5 failures are admitted, then RATE_LIMITED with 429 and retryAfterSeconds for 900 s', async () => {
     const throttle = throttleWith();
     const attempt = { email: victim, ip: '203.0.113.7' };
-    await fail(throttle, attempt, 4);
-    await expect(throttle.assertAllowed(attempt)).resolves.toBeDefined();
-    await fail(throttle, attempt);
-    expect(await refusal(throttle.assertAllowed(attempt))).toEqual({ code: 'RATE_LIMITED', status: 429, retryAfterSeconds: 900 });
+    await fail(throttle, attempt, 5);
+    expect(await refusal(throttle.beginAttempt(attempt))).toEqual({ code: 'RATE_LIMITED', status: 429, retryAfterSeconds: 900 });
     // Only that pair: the account from another IP, and that IP for another account, go on.
-    await expect(throttle.assertAllowed({ email: victim, ip: '203.0.113.8' })).resolves.toEqual({ delayMs: 0 });
-    await expect(throttle.assertAllowed({ email: 'other@example.com', ip: '203.0.113.7' })).resolves.toEqual({ delayMs: 0 });
+    expect(await succeed(throttle, { email: victim, ip: '203.0.113.8' })).toBe(0);
+    expect(await succeed(throttle, { email: 'other@example.com', ip: '203.0.113.7' })).toBe(0);
 
     vi.advanceTimersByTime(600_000);
-    expect((await refusal(throttle.assertAllowed(attempt))).retryAfterSeconds).toBe(300);
+    expect((await refusal(throttle.beginAttempt(attempt))).retryAfterSeconds).toBe(300);
     vi.advanceTimersByTime(300_000);
-    await expect(throttle.assertAllowed(attempt)).resolves.toEqual({ delayMs: 0 });
+    expect(await succeed(throttle, attempt)).toBe(0);
+  });
+
+  it('brute force: 40 concurrent attempts of one account from one IP get exactly 5 admissions, the other 35 are RATE_LIMITED', async () => {
+    const throttle = throttleWith();
+    const attempt = { email: victim, ip: '203.0.113.7' };
+    const results = await Promise.allSettled(Array.from({ length: 40 }, () => throttle.beginAttempt(attempt)));
+    const admitted = results.filter((result) => result.status === 'fulfilled');
+    const refused = results.filter((result) => result.status === 'rejected' && (result.reason as { code?: string }).code === 'RATE_LIMITED');
+    expect(admitted).toHaveLength(5);
+    expect(refused).toHaveLength(35);
+    // Running attempts count: the delays are those of 0..4 earlier attempts.
+    expect(admitted.map((result) => (result as PromiseFulfilledResult<{ delayMs: number }>).value.delayMs)).toEqual([0, 0, 250, 500, 1000]);
   });
 
   it('per IP: an address failing against 100 accounts is refused for every account for 3600 s', async () => {
     const throttle = throttleWith();
     const ip = '203.0.113.50';
     for (let index = 0; index < 99; index += 1) await fail(throttle, { email: `user${index}@example.com`, ip });
-    await expect(throttle.assertAllowed({ email: 'fresh@example.com', ip })).resolves.toBeDefined();
+    expect(await succeed(throttle, { email: 'fresh@example.com', ip })).toBe(0);
     await fail(throttle, { email: 'user99@example.com', ip });
-    expect(await refusal(throttle.assertAllowed({ email: 'fresh@example.com', ip }))).toEqual({ code: 'RATE_LIMITED', status: 429, retryAfterSeconds: 3600 });
+    expect(await refusal(throttle.beginAttempt({ email: 'fresh@example.com', ip }))).toEqual({ code: 'RATE_LIMITED', status: 429, retryAfterSeconds: 3600 });
     // It holds for trusted devices too: only the account-wide block is skipped for them.
-    expect((await refusal(throttle.assertAllowed({ email: 'fresh@example.com', ip, trustedDevice: true }))).code).toBe('RATE_LIMITED');
-    await expect(throttle.assertAllowed({ email: 'fresh@example.com', ip: '203.0.113.51' })).resolves.toBeDefined();
+    expect((await refusal(throttle.beginAttempt({ email: 'fresh@example.com', ip, trustedDevice: true }))).code).toBe('RATE_LIMITED');
+    expect(await succeed(throttle, { email: 'fresh@example.com', ip: '203.0.113.51' })).toBe(0);
+  });
+
+  it('successful sign-ins give their point back: 300 successes from one IP never fill its counter of 100', async () => {
+    const throttle = throttleWith({ perAccount: { failures: 2 } });
+    const ip = '203.0.113.60';
+    for (let index = 0; index < 300; index += 1) await succeed(throttle, { email: `user${index % 3}@example.com`, ip });
+    // Nor the per-account counters (2): each account succeeded 100 times.
+    await fail(throttle, { email: 'user0@example.com', ip: '198.51.100.1' });
+    expect(await succeed(throttle, { email: 'user0@example.com', ip })).toBe(0);
   });
 
   it('per account: 50 failures from 50 IPs refuse the account from any new IP', async () => {
     const throttle = throttleWith();
     for (let index = 0; index < 50; index += 1) await fail(throttle, { email: victim, ip: ipOf(index) });
-    expect(await refusal(throttle.assertAllowed({ email: victim, ip: '192.0.2.200' }))).toEqual({ code: 'RATE_LIMITED', status: 429, retryAfterSeconds: 900 });
+    expect(await refusal(throttle.beginAttempt({ email: victim, ip: '192.0.2.200' }))).toEqual({ code: 'RATE_LIMITED', status: 429, retryAfterSeconds: 900 });
   });
 
   it('keys accounts by the normalized email, so unknown accounts are throttled exactly like known ones', async () => {
@@ -69,35 +98,62 @@ describe('checklist: throttling per account and per IP with 429 + Retry-After', 
     // The throttle never looks the account up: no store holds 'nobody@example.com'.
     await fail(throttle, { email: ' Nobody@Example.COM ', ip: '203.0.113.7' }, 3);
     await fail(throttle, { email: 'nobody@example.com', ip: '203.0.113.7' }, 2);
-    expect((await refusal(throttle.assertAllowed({ email: 'NOBODY@example.com', ip: '203.0.113.7' }))).code).toBe('RATE_LIMITED');
+    expect((await refusal(throttle.beginAttempt({ email: 'NOBODY@example.com', ip: '203.0.113.7' }))).code).toBe('RATE_LIMITED');
   });
 
   it('counts IPv6 clients by their /64', async () => {
     const throttle = throttleWith();
     for (let index = 1; index <= 5; index += 1) await fail(throttle, { email: victim, ip: `2001:db8:1:2::${index}` });
-    expect((await refusal(throttle.assertAllowed({ email: victim, ip: '2001:db8:1:2:ffff::9' }))).code).toBe('RATE_LIMITED');
-    await expect(throttle.assertAllowed({ email: victim, ip: '2001:db8:1:3::1' })).resolves.toBeDefined();
+    expect((await refusal(throttle.beginAttempt({ email: victim, ip: '2001:db8:1:2:ffff::9' }))).code).toBe('RATE_LIMITED');
+    expect(await succeed(throttle, { email: victim, ip: '2001:db8:1:3::1' })).toBe(0);
   });
 
-  it('assertAllowed never charges: checking a thousand times blocks nothing', async () => {
-    const throttle = throttleWith();
-    for (let count = 0; count < 1000; count += 1) await throttle.assertAllowed({ email: victim, ip: '203.0.113.7' });
-    await fail(throttle, { email: victim, ip: '203.0.113.7' }, 4);
-    await expect(throttle.assertAllowed({ email: victim, ip: '203.0.113.7' })).resolves.toBeDefined();
+  it('a refused attempt charges nothing, on any counter: a thousand refusals neither extend a block nor fill the other counters', async () => {
+    const throttle = throttleWith({ perAccount: { failures: 3 } });
+    for (let index = 0; index < 3; index += 1) await fail(throttle, { email: victim, ip: ipOf(index) });
+    const blockedByAccount = { email: victim, ip: '192.0.2.10' };
+    for (let count = 0; count < 1000; count += 1) await refusal(throttle.beginAttempt(blockedByAccount));
+    // The (account, IP) and IP counters of that address were not charged: a trusted device
+    // there still has its 5 attempts, the first without delay.
+    const trusted = { ...blockedByAccount, trustedDevice: true };
+    const delays: number[] = [];
+    for (let count = 0; count < 5; count += 1) {
+      const charge = await throttle.beginAttempt(trusted);
+      delays.push(charge.delayMs);
+      await charge.failed();
+    }
+    expect(delays).toEqual([0, 0, 250, 500, 1000]);
+    expect((await refusal(throttle.beginAttempt(trusted))).code).toBe('RATE_LIMITED');
+    // And the account-wide block ends on time.
+    vi.advanceTimersByTime(900_000);
+    expect(await succeed(throttle, { email: victim, ip: '192.0.2.11' })).toBe(0);
+  });
+
+  it('an attempt is settled once: a second failed() or a succeeded() after it changes nothing', async () => {
+    const throttle = throttleWith({ perAccountAndIp: { failures: 2 } });
+    const attempt = { email: victim, ip: '203.0.113.7' };
+    const first = await throttle.beginAttempt(attempt);
+    await first.failed();
+    await first.failed();
+    await first.succeeded();
+    const second = await throttle.beginAttempt(attempt);
+    expect(second.delayMs).toBe(0);
+    await second.failed();
+    expect((await refusal(throttle.beginAttempt(attempt))).code).toBe('RATE_LIMITED');
   });
 });
 
 describe('checklist: lockout capped so attackers cannot lock victims out', () => {
   it('an attacker spraying from many IPs cannot lock out a trusted device', async () => {
     const throttle = throttleWith();
-    for (let index = 0; index < 200; index += 1) await fail(throttle, { email: victim, ip: ipOf(index) });
+    // Past the 50th failure the attacker's attempts are refused (and charge nothing).
+    for (let index = 0; index < 200; index += 1) await fail(throttle, { email: victim, ip: ipOf(index) }).catch(() => undefined);
     const untrusted = { email: victim, ip: '192.0.2.10' };
-    expect((await refusal(throttle.assertAllowed(untrusted))).code).toBe('RATE_LIMITED');
-    await expect(throttle.assertAllowed({ ...untrusted, trustedDevice: true })).resolves.toEqual({ delayMs: 0 });
-    await throttle.recordSuccess({ ...untrusted, trustedDevice: true });
+    expect((await refusal(throttle.beginAttempt(untrusted))).code).toBe('RATE_LIMITED');
+    expect(await succeed(throttle, { ...untrusted, trustedDevice: true })).toBe(0);
     // The trusted device keeps its own (account, IP) limit: its own mistakes still count.
     await fail(throttle, { ...untrusted, trustedDevice: true }, 5);
-    expect((await refusal(throttle.assertAllowed({ ...untrusted, trustedDevice: true }))).retryAfterSeconds).toBe(900);
+    expect((await refusal(throttle.beginAttempt({ ...untrusted, trustedDevice: true }))).retryAfterSeconds).toBe(900);
   });
 
   it('the account-wide block lasts exactly maxBlockSeconds, is not extended by failures during it, and then the account can sign in even while the attack goes on', async () => {
@@ -105,31 +161,33 @@ describe('checklist: lockout capped so attackers cannot lock victims out', () =>
     let next = 0;
     // Every attacker failure comes from an IP not seen before.
     const attackerFails = async (times: number) => {
-      for (let count = 0; count < times; count += 1) await fail(throttle, { email: victim, ip: ipOf(next++) });
+      for (let count = 0; count < times; count += 1) {
+        await throttle.beginAttempt({ email: victim, ip: ipOf(next++) }).then((charge) => charge.failed(), () => undefined);
+      }
     };
     const victimOnNewDevice = { email: victim, ip: '192.0.2.77' };
 
     await attackerFails(50);
-    expect((await refusal(throttle.assertAllowed(victimOnNewDevice))).retryAfterSeconds).toBe(900);
-    // Failures keep arriving during the block (from IPs the throttle has not seen yet)…
+    expect((await refusal(throttle.beginAttempt(victimOnNewDevice))).retryAfterSeconds).toBe(900);
+    // Attempts keep arriving during the block (from IPs the throttle has not seen yet)…
     vi.advanceTimersByTime(600_000);
     await attackerFails(100);
     // …and the block still ends 900 s after it began.
-    expect((await refusal(throttle.assertAllowed(victimOnNewDevice))).retryAfterSeconds).toBe(300);
+    expect((await refusal(throttle.beginAttempt(victimOnNewDevice))).retryAfterSeconds).toBe(300);
     vi.advanceTimersByTime(300_000);
-    await expect(throttle.assertAllowed(victimOnNewDevice)).resolves.toEqual({ delayMs: 0 });
+    expect(await succeed(throttle, victimOnNewDevice)).toBe(0);
 
     // The counter starts again from zero: 49 more attacker failures leave the victim's attempt allowed…
     await attackerFails(49);
-    await expect(throttle.assertAllowed(victimOnNewDevice)).resolves.toEqual({ delayMs: 0 });
+    expect(await succeed(throttle, victimOnNewDevice)).toBe(0);
     // …the 50th blocks again, once more for at most maxBlockSeconds, although the window is 3600 s.
     await attackerFails(1);
-    expect((await refusal(throttle.assertAllowed(victimOnNewDevice))).retryAfterSeconds).toBe(900);
+    expect((await refusal(throttle.beginAttempt(victimOnNewDevice))).retryAfterSeconds).toBe(900);
     vi.advanceTimersByTime(900_000);
-    await expect(throttle.assertAllowed(victimOnNewDevice)).resolves.toBeDefined();
+    expect(await succeed(throttle, victimOnNewDevice)).toBe(0);
   });
 
-  it('the cap holds when the block write failed: the next check blocks for maxBlockSeconds, not the 3600 s window', async () => {
+  it('the cap holds when the block write failed: the next attempt blocks for maxBlockSeconds, not the 3600 s window', async () => {
     const memory = memoryRateLimitStore();
     let failingBlocks = 0;
     // A store whose block() fails while failingBlocks > 0 (the limiter then blocks in its
@@ -160,59 +218,54 @@ describe('checklist: lockout capped so attackers cannot lock victims out', () =>
     await fail(throttle, { email: victim, ip: ipOf(3) });
     expect(failingBlocks).toBe(0);
     const victimOnNewDevice = { email: victim, ip: '192.0.2.77' };
-    expect((await refusal(throttle.assertAllowed(victimOnNewDevice))).retryAfterSeconds).toBe(900);
+    expect((await refusal(throttle.beginAttempt(victimOnNewDevice))).retryAfterSeconds).toBe(900);
     vi.advanceTimersByTime(900_000);
-    await expect(throttle.assertAllowed(victimOnNewDevice)).resolves.toEqual({ delayMs: 0 });
+    expect(await succeed(throttle, victimOnNewDevice)).toBe(0);
   });
 
-  it('recordSuccess clears the (account, IP) counter, not the account-wide one', async () => {
+  it('a success clears the (account, IP) counter, not the account-wide one', async () => {
     const throttle = throttleWith({ perAccount: { failures: 6 } });
     const attempt = { email: victim, ip: '203.0.113.7' };
     await fail(throttle, attempt, 4);
-    expect(await throttle.assertAllowed(attempt)).toEqual({ delayMs: 1000 });
-    await throttle.recordSuccess(attempt);
-    expect(await throttle.assertAllowed(attempt)).toEqual({ delayMs: 0 });
+    expect(await succeed(throttle, attempt)).toBe(1000);
+    expect(await succeed(throttle, attempt)).toBe(0);
     await fail(throttle, { email: victim, ip: '203.0.113.99' }, 2);
-    expect((await refusal(throttle.assertAllowed(attempt))).code).toBe('RATE_LIMITED');
+    expect((await refusal(throttle.beginAttempt(attempt))).code).toBe('RATE_LIMITED');
   });
 });
 
 describe('progressive delay', () => {
-  it('grows after afterFailures failures, doubling from baseMs, and is capped at maxMs', async () => {
-    const throttle = throttleWith({ perAccountAndIp: { failures: 20 } });
+  async function delaysOf(throttle: Throttle, attempts: number): Promise<number[]> {
     const attempt = { email: victim, ip: '203.0.113.7' };
     const delays: number[] = [];
-    for (let failures = 0; failures < 10; failures += 1) {
-      delays.push((await throttle.assertAllowed(attempt)).delayMs);
-      await throttle.recordFailure(attempt);
+    for (let count = 0; count < attempts; count += 1) {
+      const charge = await throttle.beginAttempt(attempt);
+      delays.push(charge.delayMs);
+      await charge.failed();
     }
-    expect(delays).toEqual([0, 0, 250, 500, 1000, 2000, 4000, 4000, 4000, 4000]);
+    return delays;
+  }
+
+  it('grows after afterFailures failures, doubling from baseMs, and is capped at maxMs', async () => {
+    expect(await delaysOf(throttleWith({ perAccountAndIp: { failures: 20 } }), 10)).toEqual([0, 0, 250, 500, 1000, 2000, 4000, 4000, 4000, 4000]);
   });
 
   it('follows the configured settings, and progressiveDelay: false turns it off', async () => {
-    const attempt = { email: victim, ip: '203.0.113.7' };
     const custom = throttleWith({ perAccountAndIp: { failures: 20 }, progressiveDelay: { afterFailures: 0, baseMs: 100, maxMs: 300 } });
     const off = throttleWith({ perAccountAndIp: { failures: 20 }, progressiveDelay: false });
-    const delays: number[][] = [[], []];
-    for (let failures = 0; failures < 4; failures += 1) {
-      delays[0]!.push((await custom.assertAllowed(attempt)).delayMs);
-      delays[1]!.push((await off.assertAllowed(attempt)).delayMs);
-      await custom.recordFailure(attempt);
-      await off.recordFailure(attempt);
-    }
-    expect(delays).toEqual([[100, 200, 300, 300], [0, 0, 0, 0]]);
+    expect([await delaysOf(custom, 4), await delaysOf(off, 4)]).toEqual([[100, 200, 300, 300], [0, 0, 0, 0]]);
   });
 });
 
 describe('createLoginThrottle: validation', () => {
   it('refuses attempts without a usable email or IP with VALIDATION_FAILED', async () => {
     const throttle = throttleWith();
-    await expect(throttle.assertAllowed({ email: '', ip: '203.0.113.7' })).rejects.toMatchObject({ code: 'VALIDATION_FAILED' });
-    await expect(throttle.recordFailure({ email: victim, ip: 'not an ip' })).rejects.toMatchObject({ code: 'VALIDATION_FAILED' });
-    await expect(throttle.assertAllowed({ email: victim } as LoginAttempt)).rejects.toMatchObject({ code: 'VALIDATION_FAILED' });
-    await expect(throttle.assertAllowed({ email: victim, ip: '203.0.113.7', trustedDevice: 'yes' as unknown as boolean })).rejects.toMatchObject({ code: 'VALIDATION_FAILED' });
+    await expect(throttle.beginAttempt({ email: '', ip: '203.0.113.7' })).rejects.toMatchObject({ code: 'VALIDATION_FAILED' });
+    await expect(throttle.beginAttempt({ email: victim, ip: 'not an ip' })).rejects.toMatchObject({ code: 'VALIDATION_FAILED' });
+    await expect(throttle.beginAttempt({ email: victim } as LoginAttempt)).rejects.toMatchObject({ code: 'VALIDATION_FAILED' });
+    await expect(throttle.beginAttempt({ email: victim, ip: '203.0.113.7', trustedDevice: 'yes' as unknown as boolean })).rejects.toMatchObject({ code: 'VALIDATION_FAILED' });
     // The shared key of requests without a known client IP is accepted.
-    await expect(throttle.assertAllowed({ email: victim, ip: 'unknown' })).resolves.toEqual({ delayMs: 0 });
+    await expect(throttle.beginAttempt({ email: victim, ip: 'unknown' })).resolves.toMatchObject({ delayMs: 0 });
   });
 
   it.each([

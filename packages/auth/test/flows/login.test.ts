@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { AuthError } from '../../src/errors.js';
 import { createPendingSecondFactorTokens } from '../../src/flows/pending-second-factor-tokens.js';
 import { createScryptHasher } from '../../src/passwords/scrypt-hasher.js';
-import { ACME, CLIENT, createAuthHarness, GLOBEX, ISSUER, memoryStores, PASSWORD, rejectionOf } from './auth-flow-harness.js';
+import { ACME, CLIENT, createAuthHarness, GLOBEX, ISSUER, memoryStores, OTHER_PASSWORD, PASSWORD, rejectionOf } from './auth-flow-harness.js';
 
 describe('login', () => {
   it('signs in: a session, a token pair bound to the tenant, login-succeeded', async () => {
@@ -218,3 +218,90 @@ describe('login with a second factor', () => {
     await expect(pendingTokens.consume('not.a.token')).rejects.toMatchObject({ code: 'TOKEN_INVALID' });
   });
 });
+
+describe('login: brute force under concurrency', () => {
+  it('checklist: throttling per account and per IP — 40 concurrent wrong guesses from one IP: at most 5 reach the hasher, the rest are RATE_LIMITED, and the right password in the burst is refused too', async () => {
+    const h = await createAuthHarness();
+    const user = await h.signUpUser('alice@example.com');
+    const before = h.hasherCalls.verify + h.hasherCalls.verifyDummy;
+    const guesses = Array.from({ length: 40 }, (_, index) => (index === 33 ? PASSWORD : `wrong guess number ${index}`));
+    const results = await Promise.allSettled(guesses.map((password) => h.auth.login({ email: 'alice@example.com', password }, CLIENT)));
+    const codes = results.map((result) => (result.status === 'rejected' ? (result.reason as { code?: string }).code : 'signed-in'));
+    expect(h.hasherCalls.verify + h.hasherCalls.verifyDummy - before).toBeLessThanOrEqual(5);
+    expect(codes.filter((code) => code === 'CREDENTIALS_INVALID')).toHaveLength(5);
+    expect(codes.filter((code) => code === 'RATE_LIMITED')).toHaveLength(35);
+    expect(codes[33]).toBe('RATE_LIMITED');
+    expect(await h.auth.sessions.list(user.id)).toEqual([]);
+  });
+
+  it('wrong current passwords guessed concurrently through changePassword are throttled the same way', async () => {
+    const h = await createAuthHarness({ throttle: { perAccountAndIp: { failures: 3 }, progressiveDelay: false } });
+    const { user, session } = await h.signedInMember();
+    const before = h.hasherCalls.verify;
+    const results = await Promise.allSettled(
+      Array.from({ length: 20 }, (_, index) =>
+        h.auth.changePassword({ userId: user.id, currentPassword: `wrong guess ${index}`, newPassword: OTHER_PASSWORD, sessionToken: session.token }),
+      ),
+    );
+    expect(h.hasherCalls.verify - before).toBe(3);
+    expect(results.filter((result) => result.status === 'rejected' && (result.reason as { code?: string }).code === 'RATE_LIMITED')).toHaveLength(17);
+  });
+});
+
+describe('login: device tokens against victim lockout', () => {
+  it('checklist: lockout capped so attackers cannot lock victims out — with the default wiring, a device token from an earlier sign-in beats a lockout from 10 IPs × 5 failures', async () => {
+    const h = await createAuthHarness();
+    await h.signUpUser('alice@example.com');
+    const earlier = await h.auth.login({ email: 'alice@example.com', password: PASSWORD }, { ...CLIENT, ip: '192.0.2.1' });
+    if (earlier.status !== 'authenticated') throw new Error('expected authenticated');
+    expect(earlier.deviceToken).toMatch(/^v1\.[0-9a-z]+\.[A-Za-z0-9_-]{43}$/);
+
+    for (let ip = 0; ip < 10; ip += 1) {
+      for (let attempt = 0; attempt < 5; attempt += 1) {
+        await rejectionOf(h.auth.login({ email: 'alice@example.com', password: 'nope nope nope' }, { ...CLIENT, ip: `198.51.100.${ip}` }));
+      }
+    }
+    // The account-wide counter is full: the victim from a new IP, right password, is refused…
+    const newDevice = await rejectionOf(h.auth.login({ email: 'alice@example.com', password: PASSWORD }, { ...CLIENT, ip: '192.0.2.55' }));
+    expect(newDevice).toMatchObject({ code: 'RATE_LIMITED' });
+    // …a forged or foreign device token changes nothing…
+    const other = await h.signUpUser('mallory@example.com');
+    const mallorys = await h.auth.login({ email: other.email, password: PASSWORD }, { ...CLIENT, ip: '192.0.2.60' });
+    if (mallorys.status !== 'authenticated') throw new Error('expected authenticated');
+    for (const deviceToken of [mallorys.deviceToken, `${earlier.deviceToken.slice(0, -1)}A`, 'v1.zzzz.' + 'A'.repeat(43)]) {
+      await expect(h.auth.login({ email: 'alice@example.com', password: PASSWORD, deviceToken }, { ...CLIENT, ip: '192.0.2.56' })).rejects.toMatchObject({
+        code: 'RATE_LIMITED',
+      });
+    }
+    // …and the victim's own device token, from yet another IP, signs in.
+    const trusted = await h.auth.login({ email: 'alice@example.com', password: PASSWORD, deviceToken: earlier.deviceToken }, { ...CLIENT, ip: '192.0.2.57' });
+    expect(trusted).toMatchObject({ status: 'authenticated' });
+  });
+
+  it('a device token expires after deviceTokenTtlSeconds, and one made with another deviceTokenSecret is not trusted', async () => {
+    const h = await createAuthHarness({ deviceTokenSecret: 'device-token-secret-of-32-bytes-at-least', deviceTokenTtlSeconds: 86_400 });
+    await h.signUpUser('alice@example.com');
+    const earlier = await h.auth.login({ email: 'alice@example.com', password: PASSWORD }, CLIENT);
+    if (earlier.status !== 'authenticated') throw new Error('expected authenticated');
+    const lockOut = async () => {
+      for (let ip = 0; ip < 50; ip += 1) await rejectionOf(h.auth.login({ email: 'alice@example.com', password: 'nope nope nope' }, { ...CLIENT, ip: `198.51.100.${ip}` }));
+    };
+    await lockOut();
+    h.clock.advance(86_400_000);
+    await lockOut();
+    await expect(h.auth.login({ email: 'alice@example.com', password: PASSWORD, deviceToken: earlier.deviceToken }, { ...CLIENT, ip: '192.0.2.57' })).rejects.toMatchObject({
+      code: 'RATE_LIMITED',
+    });
+    const elsewhere = await createAuthHarness({ deviceTokenSecret: 'another-device-token-secret-of-32-bytes', stores: h.stores });
+    const foreign = await elsewhere.auth.login({ email: 'alice@example.com', password: PASSWORD }, CLIENT);
+    if (foreign.status !== 'authenticated') throw new Error('expected authenticated');
+    await expect(h.auth.login({ email: 'alice@example.com', password: PASSWORD, deviceToken: foreign.deviceToken }, { ...CLIENT, ip: '192.0.2.58' })).rejects.toMatchObject({
+      code: 'RATE_LIMITED',
+    });
+  });
+
+  it('refuses a deviceTokenSecret under 32 bytes (CONFIGURATION_INVALID)', async () => {
+    await expect(createAuthHarness({ deviceTokenSecret: 'too short' })).rejects.toMatchObject({ code: 'CONFIGURATION_INVALID' });
+  });
+});
+

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createAuthHarness } from './auth-flow-harness.js';
+import { ACME, createAuthHarness } from './auth-flow-harness.js';
 
 describe('logout', () => {
   it('with the session token: ends the session, its access tokens and its refresh family', async () => {
@@ -62,5 +62,19 @@ describe('revokeUser', () => {
     }
     expect(h.lastEvent('user-tokens-revoked')).toEqual({ userId: first.user.id, reason: 'account-compromised' });
     expect(h.lastEvent('session-revoked').sessionIds).toHaveLength(2);
+  });
+
+  it('sessions: a logged-out session stays revoked until its last access token expires, also past its absolute end', async () => {
+    const h = await createAuthHarness({ session: { idleTimeoutSeconds: 3600, absoluteTimeoutSeconds: 3600 } });
+    const signedIn = await h.signedInMember();
+    h.clock.advance(3_000_000);
+    // A refresh shortly before the absolute end: its access token outlives the session by 300 s.
+    const pair = await h.auth.refresh(signedIn.tokens.refreshToken);
+    await h.auth.logout({ sessionToken: signedIn.session.token });
+    await expect(h.auth.tokens.verify(pair.accessToken.token, { tenantId: ACME })).rejects.toMatchObject({ code: 'TOKEN_REVOKED' });
+    h.clock.advance(601_000); // past absoluteExpiresAt, before the token's exp
+    await expect(h.auth.tokens.verify(pair.accessToken.token, { tenantId: ACME })).rejects.toMatchObject({ code: 'TOKEN_REVOKED' });
+    h.clock.advance(298_000 + 29_000); // within the verifier's 30 s clock tolerance after exp
+    await expect(h.auth.tokens.verify(pair.accessToken.token, { tenantId: ACME })).rejects.toMatchObject({ code: 'TOKEN_REVOKED' });
   });
 });

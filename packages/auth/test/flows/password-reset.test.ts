@@ -1,6 +1,11 @@
 import { describe, expect, it } from 'vitest';
+import { createScryptHasher } from '../../src/passwords/scrypt-hasher.js';
+import type { PasswordHasher } from '../../src/passwords/password-hasher.js';
+import type { PasswordPolicy } from '../../src/passwords/password-policy.js';
+import type { OneTimeTokenStore } from '../../src/store.js';
+import { createManualClock } from '@tenantkit/core';
 import { createPasswordPolicy } from '../../src/passwords/create-password-policy.js';
-import { ACME, BASE_URL, CLIENT, createAuthHarness, OTHER_PASSWORD, PASSWORD, tokenFromLink } from './auth-flow-harness.js';
+import { ACME, BASE_URL, CLIENT, createAuthHarness, memoryStores, OTHER_PASSWORD, PASSWORD, TEST_SCRYPT, tokenFromLink } from './auth-flow-harness.js';
 
 async function requestResetToken(h: Awaited<ReturnType<typeof createAuthHarness>>, email = 'alice@example.com'): Promise<string> {
   await h.auth.requestPasswordReset({ email }, CLIENT);
@@ -43,6 +48,27 @@ describe('requestPasswordReset', () => {
     expect(h.eventsNamed('password-reset-requested')).toHaveLength(2);
     await expect(h.auth.requestPasswordReset({ email: 'alice@example.com' }, { ip: '198.51.100.9' })).resolves.toBeUndefined();
     await expect(h.auth.login({ email: 'alice@example.com', password: PASSWORD }, CLIENT)).resolves.toMatchObject({ status: 'authenticated' });
+  });
+  it('reset never reveals whether an account exists: a known and an unknown email cost the same store work (one lookup, one token issue)', async () => {
+    const stores = memoryStores(createManualClock());
+    const calls: string[] = [];
+    const oneTimeTokens: OneTimeTokenStore = {
+      issue: (record) => (calls.push(`issue ${record.purpose}`), stores.oneTimeTokens.issue(record)),
+      consume: (...args) => stores.oneTimeTokens.consume(...args),
+      voidFor: (...args) => (calls.push('voidFor'), stores.oneTimeTokens.voidFor(...args)),
+    };
+    const h = await createAuthHarness({
+      stores: { ...stores, oneTimeTokens, accounts: { ...stores.accounts, findByEmail: (email) => (calls.push('findByEmail'), stores.accounts.findByEmail(email)) } },
+    });
+    await h.signUpUser();
+    calls.length = 0;
+    await h.auth.requestPasswordReset({ email: 'nobody@example.com' }, CLIENT);
+    const unknown = calls.splice(0);
+    await h.auth.requestPasswordReset({ email: 'alice@example.com' }, CLIENT);
+    expect(unknown).toEqual(['findByEmail', 'issue password-reset']);
+    expect(calls).toEqual(unknown);
+    // The unknown email's dummy token belongs to no account: only alice's request was announced.
+    expect(h.eventsNamed('password-reset-requested')).toHaveLength(1);
   });
 });
 
@@ -109,7 +135,7 @@ describe('resetPassword', () => {
     await expect(h.auth.resetPassword({ token, newPassword: OTHER_PASSWORD })).resolves.toBeUndefined();
   });
 
-  it('reset enforces the history: the current and the previous passwords are refused (PASSWORD_REUSED)', async () => {
+  it('reset enforces the history: the current and the previous passwords are refused (PASSWORD_REUSED), which spends the link', async () => {
     const h = await createAuthHarness();
     await h.signUpUser();
     await expect(h.auth.resetPassword({ token: await requestResetToken(h), newPassword: PASSWORD })).rejects.toMatchObject({ code: 'PASSWORD_REUSED' });
@@ -117,7 +143,10 @@ describe('resetPassword', () => {
     await h.auth.resetPassword({ token: await requestResetToken(h), newPassword: OTHER_PASSWORD });
     const token = await requestResetToken(h);
     await expect(h.auth.resetPassword({ token, newPassword: PASSWORD })).rejects.toMatchObject({ code: 'PASSWORD_REUSED' });
-    await expect(h.auth.resetPassword({ token, newPassword: 'third brave compass 9' })).resolves.toBeUndefined();
+    // The history is checked after the token is taken: that link is spent, a new one works.
+    await expect(h.auth.resetPassword({ token, newPassword: 'third brave compass 9' })).rejects.toMatchObject({ code: 'ONE_TIME_TOKEN_INVALID' });
+    await expect(h.auth.resetPassword({ token: await requestResetToken(h), newPassword: 'third brave compass 9' })).resolves.toBeUndefined();
+    expect(h.eventsNamed('password-changed')).toHaveLength(2);
   });
 
   it('keeps exactly historySize passwords: with historySize 2, the third one back may be used again', async () => {
@@ -136,8 +165,19 @@ describe('resetPassword', () => {
     await h.signUpUser();
     await h.auth.requestPasswordReset({ email: 'alice@example.com', tenantId: ACME }, CLIENT);
     const token = tokenFromLink(h.lastEvent('password-reset-requested').link);
+    // Only the token knows the requested tenant: its rules are checked once the token is taken,
+    // and a refusal then spends the link.
     await expect(h.auth.resetPassword({ token, newPassword: OTHER_PASSWORD })).rejects.toMatchObject({ code: 'PASSWORD_POLICY_VIOLATION' });
-    await expect(h.auth.resetPassword({ token, newPassword: 'a much longer passphrase of thirty-plus' })).resolves.toBeUndefined();
+    await expect(h.auth.resetPassword({ token, newPassword: 'a much longer passphrase of thirty-plus' })).rejects.toMatchObject({
+      code: 'ONE_TIME_TOKEN_INVALID',
+    });
+    await h.auth.requestPasswordReset({ email: 'alice@example.com', tenantId: ACME }, CLIENT);
+    const again = tokenFromLink(h.lastEvent('password-reset-requested').link);
+    // Named by the reset page, the tenant's rules are checked before the token is used: the link stays usable.
+    await expect(h.auth.resetPassword({ token: again, newPassword: OTHER_PASSWORD, tenantId: ACME })).rejects.toMatchObject({
+      code: 'PASSWORD_POLICY_VIOLATION',
+    });
+    await expect(h.auth.resetPassword({ token: again, newPassword: 'a much longer passphrase of thirty-plus', tenantId: ACME })).resolves.toBeUndefined();
   });
 
   it('refuses a 1 MB new password before consuming the token (VALIDATION_FAILED)', async () => {
@@ -148,5 +188,68 @@ describe('resetPassword', () => {
     await expect(h.auth.resetPassword({ token, newPassword: 'a'.repeat(1024 * 1024) })).rejects.toMatchObject({ code: 'VALIDATION_FAILED' });
     expect(h.hasherCalls.hash).toBe(hashesBefore);
     await expect(h.auth.resetPassword({ token, newPassword: OTHER_PASSWORD })).resolves.toBeUndefined();
+  });
+
+  it('one-time tokens: a newer link is never voided by a failed older attempt (a refused password is checked before the token is used)', async () => {
+    let release: () => void = () => undefined;
+    let paused: () => void = () => undefined;
+    const inFlight = new Promise<void>((resolve) => (paused = resolve));
+    const base = createPasswordPolicy();
+    const policy: PasswordPolicy = {
+      rulesFor: (tenantId) => base.rulesFor(tenantId),
+      check: (password, context) => base.check(password, context),
+      async assert(password, context) {
+        if (password === 'short') {
+          paused();
+          await new Promise<void>((resolve) => (release = resolve));
+        }
+        return base.assert(password, context);
+      },
+    };
+    const h = await createAuthHarness({ passwordPolicy: policy });
+    await h.signUpUser();
+    const older = await requestResetToken(h);
+    const attacker = h.auth.resetPassword({ token: older, newPassword: 'short' });
+    await inFlight;
+    // The user asks for a new link while the attacker's attempt is in flight.
+    const newer = await requestResetToken(h);
+    release();
+    await expect(attacker).rejects.toMatchObject({ code: 'PASSWORD_POLICY_VIOLATION' });
+    await expect(h.auth.resetPassword({ token: older, newPassword: 'attacker chosen passphrase 77' })).rejects.toMatchObject({ code: 'ONE_TIME_TOKEN_INVALID' });
+    await expect(h.auth.resetPassword({ token: newer, newPassword: 'brand new strong passphrase 9' })).resolves.toBeUndefined();
+  });
+
+  it("one-time tokens: an attacker's older link never comes back after a refusal once it was taken (history), and the newer link works", async () => {
+    let release: () => void = () => undefined;
+    let paused: () => void = () => undefined;
+    const inFlight = new Promise<void>((resolve) => (paused = resolve));
+    const inner = createScryptHasher(TEST_SCRYPT);
+    let pause = false;
+    // Pauses the history check (a verify of the new password against the stored hashes).
+    const hasher: PasswordHasher = {
+      hash: (password) => inner.hash(password),
+      needsRehash: (phc) => inner.needsRehash(phc),
+      verifyDummy: (password) => inner.verifyDummy(password),
+      async verify(password, phc) {
+        if (pause && password === PASSWORD) {
+          pause = false;
+          paused();
+          await new Promise<void>((resolve) => (release = resolve));
+        }
+        return inner.verify(password, phc);
+      },
+    };
+    const h = await createAuthHarness({ hasher });
+    await h.signUpUser();
+    const older = await requestResetToken(h);
+    pause = true;
+    const attacker = h.auth.resetPassword({ token: older, newPassword: PASSWORD });
+    await inFlight;
+    const newer = await requestResetToken(h);
+    release();
+    await expect(attacker).rejects.toMatchObject({ code: 'PASSWORD_REUSED' });
+    await expect(h.auth.resetPassword({ token: older, newPassword: 'attacker chosen passphrase 77' })).rejects.toMatchObject({ code: 'ONE_TIME_TOKEN_INVALID' });
+    await expect(h.auth.resetPassword({ token: newer, newPassword: 'brand new strong passphrase 9' })).resolves.toBeUndefined();
+    expect(h.eventsNamed('password-changed')).toHaveLength(1);
   });
 });

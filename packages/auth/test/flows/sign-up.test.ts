@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { createPasswordPolicy } from '../../src/passwords/create-password-policy.js';
 import { createManualClock } from '@tenantkit/core';
 import { AuthError } from '../../src/errors.js';
-import { ACME, BASE_URL, createAuthHarness, memoryStores, PASSWORD, rejectionOf, tokenFromLink } from './auth-flow-harness.js';
+import { ACME, BASE_URL, CLIENT, createAuthHarness, memoryStores, PASSWORD, rejectionOf, tokenFromLink } from './auth-flow-harness.js';
 
 describe('signUp', () => {
   it('creates an account with a normalized email and asks for verification', async () => {
@@ -69,6 +69,45 @@ describe('signUp', () => {
     await expect(h.auth.signUp({ email: 'alice@example.com', password: PASSWORD })).rejects.toMatchObject({ code: 'STORE_UNAVAILABLE' });
     expect(await stores.accounts.findByEmail('alice@example.com')).toBeNull();
     expect(h.events).toEqual([]);
+  });
+
+  it('refuses an existing email before any hashing (ACCOUNT_ALREADY_EXISTS costs no scrypt)', async () => {
+    const h = await createAuthHarness();
+    await h.signUpUser('alice@example.com');
+    const before = h.hasherCalls.hash;
+    await expect(h.auth.signUp({ email: 'alice@example.com', password: PASSWORD }, CLIENT)).rejects.toMatchObject({ code: 'ACCOUNT_ALREADY_EXISTS' });
+    expect(h.hasherCalls.hash).toBe(before);
+  });
+
+  it('is throttled per email and IP: the "email taken" answer is bounded (RATE_LIMITED after 5 tries, no hashing)', async () => {
+    const h = await createAuthHarness();
+    await h.signUpUser('alice@example.com');
+    const before = h.hasherCalls.hash;
+    const codes: (string | undefined)[] = [];
+    for (let attempt = 0; attempt < 200; attempt += 1) codes.push((await rejectionOf(h.auth.signUp({ email: 'alice@example.com', password: PASSWORD }, CLIENT))).code);
+    expect(codes.slice(0, 5)).toEqual(Array(5).fill('ACCOUNT_ALREADY_EXISTS'));
+    expect(new Set(codes.slice(5))).toEqual(new Set(['RATE_LIMITED']));
+    expect(h.hasherCalls.hash).toBe(before);
+    // Another IP may still sign that email up (and hears it is taken).
+    await expect(h.auth.signUp({ email: 'alice@example.com', password: PASSWORD }, { ip: '198.51.100.3' })).rejects.toMatchObject({ code: 'ACCOUNT_ALREADY_EXISTS' });
+  });
+
+  it('is throttled per IP across emails, successful sign-ups included, on counters apart from sign-in', async () => {
+    const h = await createAuthHarness({ signUpThrottle: { perIp: { failures: 3 } } });
+    for (let index = 0; index < 3; index += 1) await h.auth.signUp({ email: `user${index}@example.com`, password: PASSWORD }, CLIENT);
+    const refused = await rejectionOf(h.auth.signUp({ email: 'user3@example.com', password: PASSWORD }, CLIENT));
+    expect(refused).toMatchObject({ code: 'RATE_LIMITED', details: { retryAfterSeconds: 3600 } });
+    expect(await h.stores.accounts.findByEmail('user3@example.com')).toBeNull();
+    await expect(h.auth.signUp({ email: 'user3@example.com', password: PASSWORD }, { ip: '198.51.100.4' })).resolves.toMatchObject({ user: { email: 'user3@example.com' } });
+    // Sign-in has its own counters.
+    await expect(h.auth.login({ email: 'user0@example.com', password: PASSWORD }, CLIENT)).resolves.toMatchObject({ status: 'authenticated' });
+  });
+
+  it('without a client every sign-up shares the IP counter "unknown": throttled, never exempt', async () => {
+    const h = await createAuthHarness({ signUpThrottle: { perIp: { failures: 2 } } });
+    await h.auth.signUp({ email: 'user0@example.com', password: PASSWORD });
+    await h.auth.signUp({ email: 'user1@example.com', password: PASSWORD }, { ip: null });
+    await expect(h.auth.signUp({ email: 'user2@example.com', password: PASSWORD })).rejects.toMatchObject({ code: 'RATE_LIMITED' });
   });
 
   it('refuses malformed and over-long emails (VALIDATION_FAILED)', async () => {

@@ -16,6 +16,8 @@ const START = Date.UTC(2026, 0, 1);
 const SECOND = 1000;
 const MINUTE = 60 * SECOND;
 const DAY = 86_400 * SECOND;
+/** The default revocationRetentionSeconds: a 900 s access token plus 30 s of clock tolerance. */
+const RETENTION = 930 * SECOND;
 const ALICE = 'usr_alice';
 const BOB = 'usr_bob';
 
@@ -244,7 +246,7 @@ describe('session service: rotate and switchTenant', () => {
 
     expect(await rejectionOf(sessions.validate(before.token))).toMatchObject({ code: 'SESSION_INVALID' });
     expect(await sessions.validate(after.token)).toEqual(after.session);
-    expect(revokedSessions).toEqual([{ id: before.session.id, until: before.session.absoluteExpiresAt }]);
+    expect(revokedSessions).toEqual([{ id: before.session.id, until: before.session.absoluteExpiresAt + RETENTION }]);
     // Access tokens carrying the old sid stop working; those of the new one do not.
     expect(await sidRevoked(before.session.id)).toBe(true);
     expect(await sidRevoked(after.session.id)).toBe(false);
@@ -292,7 +294,7 @@ describe('session service: rotate and switchTenant', () => {
     expect(after.session).toMatchObject({ userId: ALICE, tenantId: 'tnt_acme', amr: ['pwd'], absoluteExpiresAt: before.session.absoluteExpiresAt });
     expect(await sessions.validate(after.token)).toEqual(after.session);
     expect(await rejectionOf(sessions.validate(before.token))).toMatchObject({ code: 'SESSION_INVALID' });
-    expect(revokedSessions).toEqual([{ id: before.session.id, until: before.session.absoluteExpiresAt }]);
+    expect(revokedSessions).toEqual([{ id: before.session.id, until: before.session.absoluteExpiresAt + RETENTION }]);
     expect(await sidRevoked(before.session.id)).toBe(true);
   });
 
@@ -363,14 +365,14 @@ describe('session service: list, revoke, revokeAll', () => {
 
     expect(await sessions.revoke(ALICE, alice.session.id)).toBe(true);
     expect(await rejectionOf(sessions.validate(alice.token))).toMatchObject({ code: 'SESSION_INVALID' });
-    expect(revokedSessions).toEqual([{ id: alice.session.id, until: alice.session.absoluteExpiresAt }]);
+    expect(revokedSessions).toEqual([{ id: alice.session.id, until: alice.session.absoluteExpiresAt + RETENTION }]);
     expect(await sidRevoked(alice.session.id)).toBe(true);
 
     expect(await sessions.revoke(ALICE, alice.session.id)).toBe(false);
     expect(await sessions.revoke(ALICE, 'ses_unknown')).toBe(false);
   });
 
-  it('revokes every session of the user but the one kept, each sid until its absolute end', async () => {
+  it('revokes every session of the user but the one kept, each sid until its absolute end plus the retention', async () => {
     const { sessions, revokedSessions, sidRevoked, clock } = await setup();
     const kept = await sessions.create({ userId: ALICE, tenantId: null, amr: ['pwd'] });
     clock.advance(DAY);
@@ -382,8 +384,8 @@ describe('session service: list, revoke, revokeAll', () => {
     const revoked = await sessions.revokeAll(ALICE, { exceptId: kept.session.id });
     expect([...revoked].sort()).toEqual([other.session.id, third.session.id].sort());
     expect([...revokedSessions].sort((a, b) => a.until - b.until)).toEqual([
-      { id: other.session.id, until: other.session.absoluteExpiresAt },
-      { id: third.session.id, until: third.session.absoluteExpiresAt },
+      { id: other.session.id, until: other.session.absoluteExpiresAt + RETENTION },
+      { id: third.session.id, until: third.session.absoluteExpiresAt + RETENTION },
     ]);
     expect(await sidRevoked(other.session.id)).toBe(true);
     expect(await sessions.validate(kept.token)).toMatchObject({ id: kept.session.id });
@@ -394,5 +396,31 @@ describe('session service: list, revoke, revokeAll', () => {
 
     expect(await sessions.revokeAll(ALICE)).toEqual([kept.session.id]);
     expect(await sessions.list(ALICE)).toEqual([]);
+  });
+
+  it('a session revocation holds until the last access token of that session has expired (absolute end + revocationRetentionSeconds)', async () => {
+    const { sessions, clock, sidRevoked } = await setup({ idleTimeoutSeconds: 3_600, absoluteTimeoutSeconds: 3_600, revocationRetentionSeconds: 930 });
+    const doomed = [
+      await sessions.create({ userId: ALICE, tenantId: null, amr: ['pwd'] }),
+      await sessions.create({ userId: ALICE, tenantId: null, amr: ['pwd'] }),
+      await sessions.create({ userId: ALICE, tenantId: null, amr: ['pwd'] }),
+    ];
+    clock.advance(3_000 * SECOND);
+    await sessions.rotate(doomed[0]!.token);
+    await sessions.revoke(ALICE, doomed[1]!.session.id);
+    const kept = await sessions.create({ userId: ALICE, tenantId: null, amr: ['pwd'] });
+    await sessions.revokeAll(ALICE, { exceptId: kept.session.id });
+    // A refresh just before the absolute end (3_600 s) mints a token with exp 4_500 s, which
+    // verifies until 4_530 s (30 s of clock tolerance): each sid stays revoked until then.
+    clock.advance(1_529 * SECOND);
+    for (const session of doomed) expect(await sidRevoked(session.session.id)).toBe(true);
+    clock.advance(2 * SECOND);
+    // Past it the entries may go: every token of those sessions has expired.
+    for (const session of doomed) expect(await sidRevoked(session.session.id)).toBe(false);
+  });
+
+  it('refuses a revocationRetentionSeconds that is negative or above 90 days (CONFIGURATION_INVALID)', async () => {
+    await expect(setup({ revocationRetentionSeconds: -1 })).rejects.toMatchObject({ code: 'CONFIGURATION_INVALID' });
+    await expect(setup({ revocationRetentionSeconds: 90 * 86_400 + 1 })).rejects.toMatchObject({ code: 'CONFIGURATION_INVALID' });
   });
 });
