@@ -1,12 +1,44 @@
-import { toErrorResponse, TenantkitError } from '@tenantkit/core';
-import { createExampleApplication, exampleRateLimitPolicies, type ExampleServices } from '@tenantkit/example-service-layer';
+import { createAuthMiddleware } from '@tenantkit/auth/express';
+import { TenantkitError } from '@tenantkit/core';
+import {
+  createExampleApplication,
+  exampleRateLimitPolicies,
+  type AuthAnswer,
+  type AuthRequestFacts,
+  type ExampleServices,
+} from '@tenantkit/example-service-layer';
 import { rateLimitMiddleware } from '@tenantkit/ratelimit/express';
 import type { CompiledPermissions, RbacPrincipal } from '@tenantkit/rbac';
 import { createRbacMiddleware } from '@tenantkit/rbac/express';
-import { tenantErrorHandler, tenantMiddleware } from '@tenantkit/tenant-context/express';
+import { tenantMiddleware } from '@tenantkit/tenant-context/express';
 import express, { type ErrorRequestHandler, type Express, type Request, type RequestHandler, type Response } from 'express';
 
 const header = (request: Request, name: string): string | undefined => request.get(name);
+
+/** What the auth use cases read from the request. */
+const factsOf = (request: Request): AuthRequestFacts => ({
+  principal: request.principal,
+  cookie: request.headers.cookie,
+  remoteAddress: request.socket.remoteAddress,
+  forwardedFor: request.headers['x-forwarded-for'],
+  userAgent: header(request, 'user-agent'),
+});
+
+/**
+ * Sends an auth use case's answer: status, JSON body and, when the session changes, its cookies.
+ * `no-store`: tokens and session cookies must never sit in a cache (RFC 6749 §5.1).
+ */
+const answer =
+  (handler: (request: Request) => Promise<AuthAnswer>): RequestHandler =>
+  (request, response, next) => {
+    Promise.resolve()
+      .then(() => handler(request))
+      .then(({ status, body, setCookies }) => {
+        if (setCookies !== undefined) response.setHeader('set-cookie', setCookies);
+        response.status(status).set('cache-control', 'no-store').json(body);
+      })
+      .catch(next);
+  };
 
 /** Wraps an async use case: its result is the JSON body, its thrown error goes to the error handlers. */
 const reply =
@@ -30,8 +62,10 @@ const checked = (request: Request): CompiledPermissions => {
  * routes are mounted before the tenant middleware; tenant routes after it, at the root and
  * under /t/<slug>.
  *
- * A tenant request: per-IP limit → resolve tenant → authenticate → tenant and user limits →
- * authorize (rbac guard) → handler.
+ * A tenant request: per-IP limit → resolve tenant → authenticate (Bearer token, session cookie
+ * or x-api-key, bound to the tenant; an active membership for users) → tenant and user limits →
+ * authorize (rbac guard) → handler. The /auth routes and the other public routes run outside
+ * any tenant; those that need a user authenticate without one.
  */
 export function buildExpressApp(services: ExampleServices): Express {
   const app = express();
@@ -46,28 +80,46 @@ export function buildExpressApp(services: ExampleServices): Express {
   app.use(rateLimitMiddleware({ limiter: rateLimits.edge, policies: [exampleRateLimitPolicies.ip], ...bindingOptions }));
   app.use(express.json({ limit: '100kb' }));
 
+  // Reads the one credential presented, verifies it against the request's tenant (none on the
+  // public routes) and sets req.principal; refusals are answered 401 with WWW-Authenticate.
+  const authentication = createAuthMiddleware({ authenticator: services.auth.authenticator, getTenantId: (request) => request.tenant?.id });
+  const authenticate = authentication.authenticate();
+  const authenticateIfPresented = authentication.authenticate({ optional: true });
+
   /**
-   * Authentication, once per request: the guards, the role routes and the limiter's subject
-   * all ask, and get the same principal (until @tenantkit/auth exists, the x-user-id of an
-   * active member). Keyed by the request object, so nothing outlives it.
+   * The principal of a tenant request, once per request: the guards, the role routes and the
+   * limiter's subject all ask, and get the same answer (the authenticated principal, for a
+   * user after the per-request membership check). Keyed by the request object, so nothing
+   * outlives it.
    */
   const principals = new WeakMap<Request, Promise<RbacPrincipal>>();
   const principalOf = (request: Request): Promise<RbacPrincipal> => {
     let principal = principals.get(request);
     if (principal === undefined) {
-      principal = application.principal(header(request, 'x-user-id'));
+      principal = application.principal(request.principal);
       principals.set(request, principal);
     }
     return principal;
   };
+  const signUpLimit = rateLimitMiddleware({ limiter: rateLimits.edge, policies: [exampleRateLimitPolicies.signUp], ...bindingOptions });
 
   app.get('/health', reply(200, () => application.health()));
-  app.post(
-    '/signup',
-    rateLimitMiddleware({ limiter: rateLimits.edge, policies: [exampleRateLimitPolicies.signUp], ...bindingOptions }),
-    reply(201, (request) => application.signUp(header(request, 'x-user-id'), request.body)),
-  );
-  app.get('/me/tenants', reply(200, (request) => application.myTenants(header(request, 'x-user-id'))));
+  // Accounts, sign-in and sessions. Creating an account counts against the per-IP sign-up limit.
+  app.post('/auth/signup', signUpLimit, answer((request) => application.signUpAccount(request.body, factsOf(request))));
+  app.post('/auth/login', answer((request) => application.login(request.body, factsOf(request))));
+  app.post('/auth/refresh', answer((request) => application.refresh(request.body)));
+  app.post('/auth/logout', authenticateIfPresented, answer((request) => application.logout(request.body, factsOf(request))));
+  app.get('/auth/sessions', authenticate, reply(200, (request) => application.listSessions(request.principal)));
+  app.delete('/auth/sessions/:sessionId', authenticate, reply(200, (request) =>
+    application.revokeSession(request.principal, String(request.params.sessionId))));
+  app.post('/auth/switch-tenant', authenticate, answer((request) => application.switchTenant(request.body, factsOf(request))));
+  app.post('/auth/password-reset', answer((request) => application.requestPasswordReset(request.body, factsOf(request))));
+  app.post('/auth/password-reset/confirm', answer((request) => application.confirmPasswordReset(request.body)));
+  app.post('/auth/verify-email', answer((request) => application.verifyEmail(request.body)));
+
+  // A signed-in user creates a tenant (and becomes its admin), or lists theirs.
+  app.post('/signup', signUpLimit, authenticate, reply(201, (request) => application.signUp(request.principal, request.body)));
+  app.get('/me/tenants', authenticate, reply(200, (request) => application.myTenants(request.principal)));
   // Operator metrics (Prometheus text), behind their own bearer token.
   app.get('/metrics', (request, response, next) => {
     try {
@@ -125,6 +177,15 @@ export function buildExpressApp(services: ExampleServices): Express {
   tenantRoutes.post('/domains/:hostname/verify', requirePermission('domains:verify'), reply(200, (request) =>
     application.verifyDomain(String(request.params.hostname))));
 
+  tenantRoutes.get('/api-keys', requirePermission('api-keys:list'), reply(200, () => application.listApiKeys()));
+  tenantRoutes.post('/api-keys', requirePermission('api-keys:create'), reply(201, (request) =>
+    application.createApiKey(request.principal, request.body)));
+  tenantRoutes.delete(
+    '/api-keys/:keyId',
+    requirePermission('api-keys:revoke', { resource: (request) => application.apiKeyResource(String(request.params.keyId)) }),
+    reply(200, (request) => application.revokeApiKey(String(request.params.keyId))),
+  );
+
   tenantRoutes.get('/members', requirePermission('members:list'), reply(200, () => application.listMembers()));
   tenantRoutes.post('/members', requirePermission('members:invite'), reply(201, (request) => application.addMember(checked(request), request.body)));
   tenantRoutes.delete('/members/:userId', requirePermission('members:remove'), reply(200, (request) =>
@@ -150,11 +211,12 @@ export function buildExpressApp(services: ExampleServices): Express {
   tenantRoutes.get('/me/permissions', reply(200, async (request) => application.myPermissions(await actor(request), request.query)));
 
   const resolveTenant = tenantMiddleware({ resolver: services.resolver });
-  const tenantStack = [resolveTenant, weightedRoutes, limitTenantRequests, tenantRoutes];
+  const tenantStack = [resolveTenant, authenticate, weightedRoutes, limitTenantRequests, tenantRoutes];
   app.use('/t/:tenantSlug', ...tenantStack);
   app.use(...tenantStack);
 
-  app.use(tenantErrorHandler());
+  // One error handler for every coded error (in place of tenant-context's tenantErrorHandler),
+  // so each 401 carries WWW-Authenticate and a throttled sign-in its Retry-After.
   const codedErrors: ErrorRequestHandler = (error, _request, response, _next) => {
     // express.json() errors (bad JSON, too large) carry a 4xx status: answer them as coded validation errors.
     const status = (error as { status?: number }).status;
@@ -162,9 +224,9 @@ export function buildExpressApp(services: ExampleServices): Express {
       !(error instanceof TenantkitError) && status !== undefined && status >= 400 && status < 500
         ? new TenantkitError('VALIDATION_FAILED', (error as Error).message)
         : error;
-    const result = toErrorResponse(coded);
+    const result = application.errorResponse(coded);
     if (result.status >= 500) console.error(error);
-    response.status(result.status).json(result.body);
+    response.status(result.status).set(result.headers).json(result.body);
   };
   app.use(codedErrors);
   return app;

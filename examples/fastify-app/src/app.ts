@@ -1,10 +1,17 @@
-import { toErrorResponse, TenantkitError } from '@tenantkit/core';
-import { createExampleApplication, exampleRateLimitPolicies, type ExampleServices } from '@tenantkit/example-service-layer';
+import { authPlugin } from '@tenantkit/auth/fastify';
+import { TenantkitError } from '@tenantkit/core';
+import {
+  createExampleApplication,
+  exampleRateLimitPolicies,
+  type AuthAnswer,
+  type AuthRequestFacts,
+  type ExampleServices,
+} from '@tenantkit/example-service-layer';
 import { rateLimitPlugin } from '@tenantkit/ratelimit/fastify';
 import type { CompiledPermissions, RbacPrincipal } from '@tenantkit/rbac';
 import { rbacPlugin } from '@tenantkit/rbac/fastify';
 import { tenantContextPlugin } from '@tenantkit/tenant-context/fastify';
-import Fastify, { type FastifyInstance, type FastifyPluginCallback, type FastifyRequest } from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyPluginCallback, type FastifyReply, type FastifyRequest } from 'fastify';
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -13,9 +20,14 @@ declare module 'fastify' {
   }
 }
 
-// Public routes: no tenant, so none of the tenant's limits (the per-IP edge limit applies to every route).
-const PUBLIC = { tenant: false, rateLimits: false } as const;
-const SIGN_UP = { ...PUBLIC, edgeRateLimit: [exampleRateLimitPolicies.ip, exampleRateLimitPolicies.signUp] } as const;
+// Public routes: no tenant, so none of the tenant's limits (the per-IP edge limit applies to
+// every route), and no credential read. Tenant routes need one (authPlugin's default).
+const PUBLIC = { tenant: false, rateLimits: false, auth: 'none' } as const;
+/** Outside any tenant, for a signed-in user (a credential of any tenant, or of none). */
+const SIGNED_IN = { ...PUBLIC, auth: 'required' } as const;
+const SIGN_UP_POLICIES = [exampleRateLimitPolicies.ip, exampleRateLimitPolicies.signUp] as const;
+const SIGN_UP = { ...SIGNED_IN, edgeRateLimit: SIGN_UP_POLICIES } as const;
+const ACCOUNT_SIGN_UP = { ...PUBLIC, edgeRateLimit: SIGN_UP_POLICIES } as const;
 const EDGE_DEFAULT = [exampleRateLimitPolicies.ip] as const;
 
 const header = (request: FastifyRequest, name: string): string | undefined => {
@@ -31,13 +43,34 @@ const checked = (request: FastifyRequest): CompiledPermissions => {
 };
 
 const projectIdOf = (request: FastifyRequest): string => (request.params as { projectId: string }).projectId;
+const keyIdOf = (request: FastifyRequest): string => (request.params as { keyId: string }).keyId;
+
+/** What the auth use cases read from the request. */
+const factsOf = (request: FastifyRequest): AuthRequestFacts => ({
+  principal: request.principal,
+  cookie: header(request, 'cookie'),
+  remoteAddress: request.raw.socket?.remoteAddress,
+  forwardedFor: request.headers['x-forwarded-for'],
+  userAgent: header(request, 'user-agent'),
+});
+
+/**
+ * Sends an auth use case's answer: status, JSON body and, when the session changes, its cookies.
+ * `no-store`: tokens and session cookies must never sit in a cache (RFC 6749 §5.1).
+ */
+function send(reply: FastifyReply, { status, body, setCookies }: AuthAnswer): FastifyReply {
+  if (setCookies !== undefined) void reply.header('set-cookie', setCookies);
+  return reply.status(status).header('cache-control', 'no-store').send(body);
+}
 
 /**
  * The Fastify reference app: tenant resolution and scope come from the tenant-context plugin,
  * everything else from the shared service layer. Routes are thin: parse, call, reply.
  *
- * A tenant request: per-IP limit (onRequest) → resolve tenant (onRequest) → authenticate →
- * tenant and user limits (preHandler) → authorize (rbac preHandler) → handler.
+ * A tenant request: per-IP limit (onRequest) → resolve tenant (onRequest) → authenticate
+ * (authPlugin, onRequest: Bearer token, session cookie or x-api-key, bound to the tenant) →
+ * tenant and user limits (preHandler; their subject adds a user's membership check) →
+ * authorize (rbac preHandler) → handler.
  */
 export async function buildFastifyApp(services: ExampleServices, options: { logger?: boolean } = {}): Promise<FastifyInstance> {
   const app = Fastify({ logger: options.logger ?? false, trustProxy: false });
@@ -45,15 +78,16 @@ export async function buildFastifyApp(services: ExampleServices, options: { logg
   const { rateLimits } = services;
 
   /**
-   * Authentication, once per request: the guards, the role routes and the limiter's subject
-   * all ask, and get the same principal (until @tenantkit/auth exists, the x-user-id of an
-   * active member). Keyed by the request object, so nothing outlives it.
+   * The principal of a tenant request, once per request: the guards, the role routes and the
+   * limiter's subject all ask, and get the same answer (what authPlugin authenticated, for a
+   * user after the per-request membership check). Keyed by the request object, so nothing
+   * outlives it.
    */
   const principals = new WeakMap<FastifyRequest, Promise<RbacPrincipal>>();
   const principalOf = (request: FastifyRequest): Promise<RbacPrincipal> => {
     let principal = principals.get(request);
     if (principal === undefined) {
-      principal = application.principal(header(request, 'x-user-id'));
+      principal = application.principal(request.principal);
       principals.set(request, principal);
     }
     return principal;
@@ -66,9 +100,10 @@ export async function buildFastifyApp(services: ExampleServices, options: { logg
       !(error instanceof TenantkitError) && statusCode !== undefined && statusCode >= 400 && statusCode < 500
         ? new TenantkitError('VALIDATION_FAILED', (error as Error).message)
         : error;
-    const { status, body } = toErrorResponse(coded);
+    // Every 401 with WWW-Authenticate, a throttled sign-in's 429 with Retry-After.
+    const { status, headers, body } = application.errorResponse(coded);
     if (status >= 500) request.log.error(error);
-    void reply.status(status).send(body);
+    void reply.status(status).headers(headers).send(body);
   });
 
   // Per IP on every request, added before the tenant plugin so it runs first: a flood of
@@ -89,6 +124,10 @@ export async function buildFastifyApp(services: ExampleServices, options: { logg
   });
 
   await app.register(tenantContextPlugin, { resolver: services.resolver });
+  // After the tenant plugin (its onRequest hook resolves the tenant first): reads the one
+  // credential presented, bound to the request's tenant, and sets request.principal; refusals
+  // are answered 401 with WWW-Authenticate. Routes that name no `config.auth` require one.
+  await app.register(authPlugin, { authenticator: services.auth.authenticator, getTenantId: (request) => request.tenant?.id });
   // The tenant's plan budget and the user's, in preHandler: after tenant resolution and
   // authentication (the subject callback authenticates, so a stranger is refused before
   // counting against the tenant), registered before rbac so a request it refuses still costs.
@@ -106,11 +145,34 @@ export async function buildFastifyApp(services: ExampleServices, options: { logg
   });
 
   app.get('/health', { config: PUBLIC }, async () => application.health());
+  // Accounts, sign-in and sessions. Creating an account counts against the per-IP sign-up limit.
+  app.post('/auth/signup', { config: ACCOUNT_SIGN_UP }, async (request, reply) => send(reply, await application.signUpAccount(request.body, factsOf(request))));
+  app.post('/auth/login', { config: PUBLIC }, async (request, reply) => send(reply, await application.login(request.body, factsOf(request))));
+  app.post('/auth/refresh', { config: PUBLIC }, async (request, reply) => send(reply, await application.refresh(request.body)));
+  app.post('/auth/logout', { config: { ...PUBLIC, auth: 'optional' } }, async (request, reply) =>
+    send(reply, await application.logout(request.body, factsOf(request))),
+  );
+  app.get('/auth/sessions', { config: SIGNED_IN }, async (request) => application.listSessions(request.principal));
+  app.delete<{ Params: { sessionId: string } }>('/auth/sessions/:sessionId', { config: SIGNED_IN }, async (request) =>
+    application.revokeSession(request.principal, request.params.sessionId),
+  );
+  app.post('/auth/switch-tenant', { config: SIGNED_IN }, async (request, reply) =>
+    send(reply, await application.switchTenant(request.body, factsOf(request))),
+  );
+  app.post('/auth/password-reset', { config: PUBLIC }, async (request, reply) =>
+    send(reply, await application.requestPasswordReset(request.body, factsOf(request))),
+  );
+  app.post('/auth/password-reset/confirm', { config: PUBLIC }, async (request, reply) =>
+    send(reply, await application.confirmPasswordReset(request.body)),
+  );
+  app.post('/auth/verify-email', { config: PUBLIC }, async (request, reply) => send(reply, await application.verifyEmail(request.body)));
+
+  // A signed-in user creates a tenant (and becomes its admin), or lists theirs.
   app.post('/signup', { config: SIGN_UP }, async (request, reply) => {
     reply.status(201);
-    return application.signUp(header(request, 'x-user-id'), request.body);
+    return application.signUp(request.principal, request.body);
   });
-  app.get('/me/tenants', { config: PUBLIC }, async (request) => application.myTenants(header(request, 'x-user-id')));
+  app.get('/me/tenants', { config: SIGNED_IN }, async (request) => application.myTenants(request.principal));
   // Operator metrics (Prometheus text), behind their own bearer token.
   app.get('/metrics', { config: PUBLIC }, async (request, reply) => {
     const text = application.metrics(header(request, 'authorization'));
@@ -160,6 +222,14 @@ export async function buildFastifyApp(services: ExampleServices, options: { logg
     scoped.post<{ Params: { hostname: string } }>('/domains/:hostname/verify', { config: { permission: 'domains:verify' } }, async (request) =>
       application.verifyDomain(request.params.hostname),
     );
+
+    scoped.get('/api-keys', { config: { permission: 'api-keys:list' } }, async () => application.listApiKeys());
+    scoped.post('/api-keys', { config: { permission: 'api-keys:create' } }, async (request, reply) => {
+      reply.status(201);
+      return application.createApiKey(request.principal, request.body);
+    });
+    const onKey = { permission: { permission: 'api-keys:revoke', resource: (request: FastifyRequest) => application.apiKeyResource(keyIdOf(request)) } };
+    scoped.delete('/api-keys/:keyId', { config: onKey }, async (request) => application.revokeApiKey(keyIdOf(request)));
 
     scoped.get('/members', { config: { permission: 'members:list' } }, async () => application.listMembers());
     scoped.post('/members', { config: { permission: 'members:invite' } }, async (request, reply) => {

@@ -7,22 +7,39 @@ import type { Redis } from 'ioredis';
 import type { Kysely } from 'kysely';
 
 /**
+ * Creating an API key and revoking the keys one created (an ownership condition on the key's
+ * `createdBy`). A key never holds more than its creator (auth checks every scope against the
+ * creator's permissions), so a viewer can mint read-only keys for a dashboard, never a key
+ * that writes.
+ */
+const ownApiKeys = ['api-keys:create', { permission: 'api-keys:revoke', condition: { self: 'resource.createdBy' } }] as const;
+
+/**
  * How the example changes the default system roles before seeding them into each new tenant:
  * its only content is projects, so `content_manager` reads and creates every project but may
  * rename or delete only the projects it created (an ownership condition on the project's
- * `createdBy`). The other defaults are kept as they are.
+ * `createdBy`); `content_manager` and `viewer` may create API keys (within their own
+ * permissions) and revoke the keys they created. `tenant_admin` (`*`) manages every key of the
+ * tenant; `user_manager` is kept as it is.
  */
 export const exampleRoleOverrides = {
   content_manager: {
     name: 'Content manager',
-    description: 'Reads and creates projects; renames and deletes the projects they created.',
+    description: 'Reads and creates projects; renames and deletes the projects they created; creates API keys and revokes their own.',
     permissions: [
       'projects:read',
       'projects:list',
       'projects:create',
       { permission: 'projects:update', condition: { self: 'resource.createdBy' } },
       { permission: 'projects:delete', condition: { self: 'resource.createdBy' } },
+      'api-keys:list',
+      ...ownApiKeys,
     ],
+  },
+  viewer: {
+    name: 'Viewer',
+    description: 'Reads and lists everything; creates read-only API keys and revokes their own.',
+    permissions: ['*:read', '*:list', ...ownApiKeys],
   },
 } as const;
 

@@ -1,7 +1,17 @@
-import { TenantkitError } from '@tenantkit/core';
+import {
+  AuthError,
+  readSessionCookie,
+  type ApiKeyRecord,
+  type AuthPrincipal,
+  type AuthUser,
+  type ClientInfo,
+  type IssuedSession,
+  type TokenPair,
+} from '@tenantkit/auth';
+import { isTenantkitError, toErrorResponse, TenantkitError, type ErrorResponseBody } from '@tenantkit/core';
 import type { CompiledPermissions, EffectivePermission, RbacPrincipal, RoleChanges, RoleDefinition } from '@tenantkit/rbac';
 import { kyselyPermissionFilter } from '@tenantkit/rbac/kysely';
-import { currentTenant, requireTenantId, runAsSystem, userIdSchema } from '@tenantkit/tenant-context';
+import { currentTenant, requireTenantId, runAsSystem, userIdSchema, type Tenant } from '@tenantkit/tenant-context';
 import { timingSafeEqual } from 'node:crypto';
 import { z } from 'zod';
 import {
@@ -13,11 +23,83 @@ import {
   type Project,
 } from './projects.js';
 import type { ExampleServices } from './services.js';
+import { clearedSessionCookieHeader, sessionCookieHeader } from './session-cookie.js';
+
+/**
+ * What the auth use cases read from a request, as both apps extract it.
+ *
+ * @example
+ * ```ts
+ * const facts: AuthRequestFacts = { principal: req.principal, cookie: req.headers.cookie, remoteAddress: req.socket.remoteAddress, forwardedFor: req.headers['x-forwarded-for'], userAgent: req.get('user-agent') };
+ * ```
+ */
+export interface AuthRequestFacts {
+  /** Who the authenticate middleware found; `null`/`undefined` when the route reads no credential or none was presented. */
+  principal: AuthPrincipal | null | undefined;
+  /** The raw `Cookie` header (the session cookie is read from it). */
+  cookie: string | undefined;
+  /** The socket's peer address and X-Forwarded-For, for the client IP by the trusted-proxy rules. */
+  remoteAddress: string | undefined;
+  forwardedFor: string | string[] | undefined;
+  userAgent: string | undefined;
+}
+
+/**
+ * An answer of an auth use case: status, JSON body, and the `Set-Cookie` values when the
+ * session (or device) cookie changes.
+ *
+ * @example
+ * ```ts
+ * const { status, body, setCookies } = await application.login(req.body, facts);
+ * ```
+ */
+export interface AuthAnswer {
+  status: number;
+  body: unknown;
+  setCookies?: string[];
+}
+
+/**
+ * An error as both apps answer it: the status and coded body of `@tenantkit/core`, plus the
+ * headers some codes need — `WWW-Authenticate` on every 401, `Retry-After` on a 429 that says
+ * when to retry.
+ *
+ * @example
+ * ```ts
+ * const { status, headers, body } = application.errorResponse(error);
+ * ```
+ */
+export interface ExampleErrorResponse {
+  status: number;
+  headers: Record<string, string>;
+  body: ErrorResponseBody;
+}
+
+/** An API key as the routes show it: never the secret, nor its hash. */
+function describeApiKey(record: ApiKeyRecord) {
+  const { id, name, scopes, createdBy, createdAt, expiresAt, revokedAt, lastUsedAt } = record;
+  return { id, name, scopes, createdBy, createdAt, expiresAt, revokedAt, lastUsedAt };
+}
+
+function describeTokens(pair: TokenPair) {
+  return {
+    tokenType: 'Bearer',
+    accessToken: pair.accessToken.token,
+    accessTokenExpiresAt: pair.accessToken.expiresAt,
+    refreshToken: pair.refreshToken,
+    refreshTokenExpiresAt: pair.refreshExpiresAt,
+  };
+}
 
 /**
  * The example's use cases, framework-neutral: each takes plain inputs (the principal, a parsed
  * body) and returns plain data or throws a coded TenantkitError, so Express and Fastify only
  * translate HTTP. Tenant-scoped use cases run inside the scope the binding opened.
+ *
+ * Authentication: @tenantkit/auth's middleware (`createAuthMiddleware` / `authPlugin`) reads a
+ * Bearer access token, the session cookie or an `x-api-key` header, bound to the request's
+ * tenant, and sets the request's principal; {@link principal} adds the per-request membership
+ * check of a user on a tenant route.
  *
  * Authorization: every tenant route either sits behind a permission guard of
  * `@tenantkit/rbac/express` / `/fastify` (whose principal getter is {@link principal}) or calls
@@ -25,7 +107,11 @@ import type { ExampleServices } from './services.js';
  * Use cases behind a guard that need the caller take the caller's checked, compiled permissions.
  */
 export function createExampleApplication(services: ExampleServices) {
-  const { registry, memberships, domains, quotas, flags, projects, lifecycle, rbac, plans, rateLimits } = services;
+  const { registry, memberships, domains, quotas, flags, projects, lifecycle, rbac, plans, rateLimits, auth } = services;
+  const { authenticator } = auth;
+  const secureCookies = services.config.auth.secureCookies;
+  const accessTokenTtlMs = services.config.auth.accessTokenTtlSeconds * 1000;
+  const { deviceCookie } = services;
 
   function parseBody<Schema extends z.ZodType>(schema: Schema, body: unknown, what = 'request body'): z.output<Schema> {
     const result = schema.safeParse(body);
@@ -35,25 +121,98 @@ export function createExampleApplication(services: ExampleServices) {
     });
   }
 
-  /**
-   * The caller, until @tenantkit/auth exists: the `x-user-id` header. It is checked against the
-   * tenant's memberships, so a user only acts in tenants they belong to.
-   */
-  function parseUserId(value: unknown): string {
-    const result = userIdSchema.safeParse(value);
-    if (!result.success) throw new TenantkitError('TENANT_UNAUTHENTICATED', 'Send your user id in the x-user-id header');
-    return result.data;
+  /** The signed-in user of a route outside any tenant (sign-up, my tenants, my sessions); API keys act in their tenant only. */
+  function requireUser(authenticated: AuthPrincipal | null | undefined): AuthPrincipal {
+    if (authenticated === null || authenticated === undefined) throw new AuthError('AUTHENTICATION_REQUIRED', 'Authentication required');
+    if (authenticated.kind !== 'user') {
+      throw new TenantkitError('PERMISSION_DENIED', 'This route needs a signed-in user, not an API key', { details: { principal: authenticated.kind } });
+    }
+    return authenticated;
   }
 
   /**
-   * The principal of a tenant request: the x-user-id of an active member of the tenant in
-   * scope (a membership says who belongs; rbac's grants say what they may do).
-   * @throws `TENANT_UNAUTHENTICATED` without a user id, `MEMBERSHIP_NOT_FOUND` / `MEMBERSHIP_INACTIVE`
+   * The principal of a tenant request: who the authenticate middleware found (a credential
+   * bound to the tenant in scope), and for a user, an active member of that tenant.
+   *
+   * The membership is checked on every request, not only at sign-in: a member removed from the
+   * tenant must be refused at once, while their access token (bound to the tenant, valid for
+   * minutes more) or session still verifies. Revoking on removal would be the other way, but
+   * auth's revocations go by token, session, user or tenant: the user epoch would also end
+   * their sessions in every other tenant, the tenant epoch everyone's. One indexed read per
+   * request is the honest price. API keys are owned by their tenant: no membership; a key that
+   * acts with its creator's grants loses them when the creator is removed (rbac drops them).
+   *
+   * @throws `AUTHENTICATION_REQUIRED`, `MEMBERSHIP_NOT_FOUND` / `MEMBERSHIP_INACTIVE`
    */
-  async function principal(userId: unknown): Promise<RbacPrincipal> {
-    const id = parseUserId(userId);
-    await memberships.selectActiveTenant(id, requireTenantId());
-    return { kind: 'user', id };
+  async function principal(authenticated: AuthPrincipal | null | undefined): Promise<RbacPrincipal> {
+    if (authenticated === null || authenticated === undefined) throw new AuthError('AUTHENTICATION_REQUIRED', 'Authentication required');
+    if (authenticated.kind === 'user') await memberships.selectActiveTenant(authenticated.id, requireTenantId());
+    return authenticated;
+  }
+
+  /** The client as the sign-in throttle and the session's device list see it: the IP by the trusted-proxy rules, never raw X-Forwarded-For. */
+  function clientOf(facts: AuthRequestFacts): ClientInfo {
+    return {
+      ip: rateLimits.clientIp({ remoteAddress: facts.remoteAddress, forwardedFor: facts.forwardedFor }),
+      userAgent: facts.userAgent === undefined ? null : facts.userAgent.slice(0, 512),
+    };
+  }
+
+  /** The value of one cookie of the request (a cookie sent twice counts as none). */
+  function cookieValueOf(facts: AuthRequestFacts, name: string): string | undefined {
+    if (facts.cookie === undefined) return undefined;
+    const read = readSessionCookie(facts.cookie, name);
+    return read.kind === 'present' ? read.value : undefined;
+  }
+  /** The session secret of the request's session cookie, if it carries one. */
+  const sessionSecretOf = (facts: AuthRequestFacts) => cookieValueOf(facts, authenticator.sessionCookieName);
+
+  async function tenantBySlug(slug: string): Promise<Tenant> {
+    const tenant = await registry.getTenantBySlug(slug);
+    if (tenant === null) throw new TenantkitError('TENANT_NOT_FOUND', 'No such tenant', { details: { tenant: slug } });
+    return tenant;
+  }
+
+  /**
+   * A completed sign-in (login, tenant switch): the tokens in the body, the session secret in
+   * the HttpOnly cookie only; after a password sign-in also the device token, in a cookie of
+   * its own that outlives the session (it marks the device as one that signed in before).
+   */
+  function signedIn(user: AuthUser, issued: IssuedSession, pair: TokenPair, tenant: Tenant | null, deviceToken?: string): AuthAnswer {
+    const { session } = issued;
+    return {
+      status: 200,
+      body: {
+        status: 'authenticated',
+        user,
+        tenant: tenant === null ? null : { id: tenant.id, slug: tenant.slug, name: tenant.name },
+        session: { id: session.id, expiresAt: session.expiresAt, absoluteExpiresAt: session.absoluteExpiresAt },
+        ...describeTokens(pair),
+      },
+      setCookies: [
+        sessionCookieHeader({
+          name: authenticator.sessionCookieName,
+          value: issued.token,
+          maxAgeSeconds: (session.absoluteExpiresAt - Date.now()) / 1000,
+          secure: secureCookies,
+        }),
+        ...(deviceToken === undefined
+          ? []
+          : [sessionCookieHeader({ name: deviceCookie.name, value: deviceToken, maxAgeSeconds: deviceCookie.maxAgeSeconds, secure: secureCookies })]),
+      ],
+    };
+  }
+
+  /**
+   * Ends one of the user's own sessions: the session (and so, by `sid`, its access tokens) and
+   * the refresh families opened from it. `userId` is the verified caller, so nobody ends
+   * another user's session by naming its id.
+   * @returns whether the session was still there.
+   */
+  async function endOwnSession(userId: string, sessionId: string, reason: string): Promise<boolean> {
+    const existed = await auth.sessions.revoke(userId, sessionId);
+    await auth.refreshTokens.revokeUser(userId, reason, { sessionId });
+    return existed;
   }
 
   /** A member of the tenant in scope (any status), or MEMBERSHIP_NOT_FOUND: roles go to members only. */
@@ -118,6 +277,22 @@ export function createExampleApplication(services: ExampleServices) {
     reason: z.string().min(1).max(500).optional(),
   });
   const revokeSchema = z.strictObject({ reason: z.string().min(1).max(500).optional() }).optional();
+  // The flows check emails, passwords and tokens themselves (VALIDATION_FAILED, the policy);
+  // these schemas only refuse what is not the route's body at all.
+  const accountSchema = z.strictObject({ email: z.string().max(320), password: z.string() });
+  const loginSchema = z.strictObject({ email: z.string().max(320), password: z.string(), tenant: z.string().min(1).max(64).optional() });
+  const refreshSchema = z.strictObject({ refreshToken: z.string().min(1).max(1024) });
+  const logoutSchema = z.strictObject({ refreshToken: z.string().min(1).max(1024).optional() }).optional();
+  const switchTenantSchema = z.strictObject({ tenant: z.string().min(1).max(64) });
+  const resetRequestSchema = z.strictObject({ email: z.string().max(320) });
+  const resetConfirmSchema = z.strictObject({ token: z.string().min(1).max(1024), password: z.string() });
+  const verifyEmailSchema = z.strictObject({ token: z.string().min(1).max(1024) });
+  const newApiKeySchema = z.strictObject({
+    name: z.string().trim().min(1).max(100),
+    scopes: z.array(z.string().max(200)).min(1).max(50),
+    expiresAt: z.int().nullable().optional(),
+    scopesOnly: z.boolean().optional(),
+  });
   const permissionsQuerySchema = z.looseObject({
     check: z.string().max(200).optional(),
     projectId: z.string().max(64).optional(),
@@ -128,17 +303,167 @@ export function createExampleApplication(services: ExampleServices) {
       return { status: 'ok' };
     },
 
-    /** Public sign-up: onboards a tenant with the caller as its admin. */
-    async signUp(userId: unknown, body: unknown) {
-      const adminUserId = parseUserId(userId);
+    /**
+     * Every error as the apps answer it: coded body, `WWW-Authenticate` on every 401 (RFC 9110
+     * §11.6.1: a 401 names the scheme to retry with), `Retry-After` on a 429 that knows when.
+     */
+    errorResponse(error: unknown): ExampleErrorResponse {
+      const { status, body } = toErrorResponse(error);
+      const headers: Record<string, string> = {};
+      if (status === 401) headers['www-authenticate'] = authenticator.challenge(body.error.code);
+      const retryAfter = isTenantkitError(error) ? error.details?.retryAfterSeconds : undefined;
+      if (status === 429 && typeof retryAfter === 'number' && Number.isFinite(retryAfter) && retryAfter >= 0) {
+        headers['retry-after'] = String(Math.ceil(retryAfter));
+      }
+      return { status, headers, body };
+    },
+
+    // ---- Accounts, sign-in and sessions (no tenant in scope) ----
+
+    /** Creates an account (password policy checked; throttled per email and IP); the verification link goes to the outbox. */
+    async signUpAccount(body: unknown, facts: AuthRequestFacts): Promise<AuthAnswer> {
+      const { email, password } = parseBody(accountSchema, body);
+      const { user } = await auth.signUp({ email, password }, clientOf(facts));
+      return { status: 201, body: { user } };
+    },
+
+    /**
+     * Password sign-in, throttled per account and per client IP (429 with Retry-After). With
+     * `tenant` (a slug), the membership is checked and the tokens and session are bound to that
+     * tenant: they work on its routes only. Unknown email and wrong password answer alike. A
+     * session cookie presented is ended: the session id changes on every sign-in. The device
+     * cookie of an earlier sign-in exempts this device from the account-wide lockout.
+     */
+    async login(body: unknown, facts: AuthRequestFacts): Promise<AuthAnswer> {
+      const { email, password, tenant: slug } = parseBody(loginSchema, body);
+      const tenant = slug === undefined ? null : await tenantBySlug(slug);
+      const currentSessionToken = sessionSecretOf(facts);
+      const deviceToken = cookieValueOf(facts, deviceCookie.name);
+      const result = await auth.login(
+        {
+          email,
+          password,
+          tenantId: tenant?.id ?? null,
+          ...(currentSessionToken === undefined ? {} : { currentSessionToken }),
+          ...(deviceToken === undefined ? {} : { deviceToken }),
+        },
+        clientOf(facts),
+      );
+      if (result.status === 'second-factor-required') {
+        // The slot multi-factor sign-in fills (a later release); the example configures no second factor.
+        return { status: 200, body: { status: result.status, methods: result.methods, pendingToken: result.pendingToken } };
+      }
+      return signedIn(result.user, result.session, result.tokens, tenant, result.deviceToken);
+    },
+
+    /** A new token pair for a refresh token (rotated on every use; a reused one revokes its family and session). */
+    async refresh(body: unknown): Promise<AuthAnswer> {
+      const { refreshToken } = parseBody(refreshSchema, body);
+      return { status: 200, body: describeTokens(await auth.refresh(refreshToken)) };
+    },
+
+    /**
+     * Ends the caller's session — the one of the session cookie, or of the Bearer token's
+     * `sid` — with its access tokens and refresh families, and a refresh token given in the
+     * body. Idempotent; always clears the cookie.
+     */
+    async logout(body: unknown, facts: AuthRequestFacts): Promise<AuthAnswer> {
+      const refreshToken = parseBody(logoutSchema, body ?? undefined)?.refreshToken;
+      const sessionToken = sessionSecretOf(facts);
+      await auth.logout({ ...(sessionToken === undefined ? {} : { sessionToken }), ...(refreshToken === undefined ? {} : { refreshToken }) });
+      const caller = facts.principal;
+      if (caller?.kind === 'user' && caller.method === 'access-token' && caller.sessionId !== undefined) {
+        const existed = await endOwnSession(caller.id, caller.sessionId, 'logout');
+        // Gone already (expired): its tokens may still be live, so their `sid` is revoked for as long as one can be.
+        if (!existed) await auth.revocation.revokeSession(caller.sessionId, Date.now() + accessTokenTtlMs);
+      }
+      return {
+        status: 200,
+        body: { status: 'signed-out' },
+        // The device cookie stays: it is no credential, only the memory of an earlier sign-in.
+        setCookies: [clearedSessionCookieHeader({ name: authenticator.sessionCookieName, secure: secureCookies })],
+      };
+    },
+
+    /** The caller's live sessions, newest first, with the device each was opened from. */
+    async listSessions(caller: AuthPrincipal | null | undefined) {
+      const user = requireUser(caller);
+      const sessions = await auth.sessions.list(user.id);
+      return sessions.map((session) => ({
+        id: session.id,
+        current: session.id === user.sessionId,
+        tenantId: session.tenantId,
+        device: session.device,
+        amr: session.amr,
+        createdAt: session.createdAt,
+        lastSeenAt: session.lastSeenAt,
+        expiresAt: session.expiresAt,
+      }));
+    },
+
+    /** Ends one of the caller's sessions (another user's session id answers like one that does not exist). */
+    async revokeSession(caller: AuthPrincipal | null | undefined, sessionId: string) {
+      const user = requireUser(caller);
+      if (!/^[A-Za-z0-9_-]{1,128}$/.test(sessionId) || !(await endOwnSession(user.id, sessionId, 'revoked-by-user'))) {
+        throw new TenantkitError('VALIDATION_FAILED', 'No such session', { details: { sessionId } });
+      }
+      return { revoked: sessionId };
+    },
+
+    /**
+     * Moves the session of the session cookie to another tenant (checked against the caller's
+     * memberships): a new session id and cookie, tokens bound to the new tenant; the old session
+     * and its tokens are revoked.
+     */
+    async switchTenant(body: unknown, facts: AuthRequestFacts): Promise<AuthAnswer> {
+      requireUser(facts.principal);
+      const { tenant: slug } = parseBody(switchTenantSchema, body);
+      const sessionToken = sessionSecretOf(facts);
+      if (sessionToken === undefined) {
+        throw new AuthError('AUTHENTICATION_REQUIRED', 'Switching tenants needs the session cookie: sign in with POST /auth/login');
+      }
+      const tenant = await tenantBySlug(slug);
+      const switched = await auth.switchTenant(sessionToken, tenant.id);
+      const user = await auth.getUser(switched.session.session.userId);
+      if (user === null) throw new AuthError('SESSION_INVALID', 'Invalid session');
+      return signedIn(user, switched.session, switched.tokens, tenant);
+    },
+
+    /**
+     * Starts a password reset. Always 202 with the same body, whether or not the account exists
+     * (throttled per email and IP alike); the link goes to the outbox, built from the
+     * configured public URL.
+     */
+    async requestPasswordReset(body: unknown, facts: AuthRequestFacts): Promise<AuthAnswer> {
+      const { email } = parseBody(resetRequestSchema, body);
+      await auth.requestPasswordReset({ email }, clientOf(facts));
+      return { status: 202, body: { status: 'accepted', message: 'If an account exists for this email, a reset link is on its way.' } };
+    },
+
+    /** Sets a new password with a reset token; every session, refresh family and access token of the user is revoked. */
+    async confirmPasswordReset(body: unknown): Promise<AuthAnswer> {
+      const { token, password } = parseBody(resetConfirmSchema, body);
+      await auth.resetPassword({ token, newPassword: password });
+      return { status: 200, body: { status: 'password-changed' } };
+    },
+
+    /** Marks the email of the link's account verified. */
+    async verifyEmail(body: unknown): Promise<AuthAnswer> {
+      const { token } = parseBody(verifyEmailSchema, body);
+      return { status: 200, body: { user: await auth.verifyEmail(token) } };
+    },
+
+    /** Public sign-up of a tenant: onboards it with the signed-in caller as its admin. */
+    async signUp(caller: AuthPrincipal | null | undefined, body: unknown) {
+      const adminUserId = requireUser(caller).id;
       const input = parseBody(signUpSchema, body);
       const { tenant, run } = await lifecycle.startOnboarding({ ...input, adminUserId });
       return { tenant, onboarding: { runId: run.id, state: run.state, steps: run.completedSteps } };
     },
 
-    /** The tenants the caller may switch between (no re-login needed). */
-    async myTenants(userId: unknown) {
-      const rows = await memberships.listUserTenants(parseUserId(userId));
+    /** The tenants the caller belongs to (sign in to one, or switch to it with POST /auth/switch-tenant). */
+    async myTenants(caller: AuthPrincipal | null | undefined) {
+      const rows = await memberships.listUserTenants(requireUser(caller).id);
       return rows.map(({ tenant, membership }) => ({ id: tenant.id, slug: tenant.slug, name: tenant.name, status: membership.status }));
     },
 
@@ -253,6 +578,45 @@ export function createExampleApplication(services: ExampleServices) {
     // Guard: domains:list
     async listDomains() {
       return domains.listDomains(requireTenantId());
+    },
+
+    // Guard: api-keys:list
+    async listApiKeys() {
+      return (await auth.apiKeys.list(requireTenantId())).map(describeApiKey);
+    },
+
+    /**
+     * Guard: api-keys:create. A key of the tenant in scope, its scopes a subset of the caller's
+     * permissions here (`API_KEY_SCOPE_FORBIDDEN` otherwise); the key is in this answer only.
+     */
+    async createApiKey(caller: AuthPrincipal | null | undefined, body: unknown) {
+      const creator = requireUser(caller);
+      const { name, scopes, expiresAt, scopesOnly } = parseBody(newApiKeySchema, body);
+      const created = await auth.apiKeys.create({
+        tenantId: requireTenantId(),
+        name,
+        scopes,
+        creator,
+        ...(expiresAt === undefined ? {} : { expiresAt }),
+        ...(scopesOnly === undefined ? {} : { scopesOnly }),
+      });
+      return { key: created.key, apiKey: describeApiKey(created.record) };
+    },
+
+    /**
+     * The attributes of an API key for a permission check (`resource.createdBy`, for "own keys
+     * only" rules), or `undefined` when the tenant in scope has no such key (fail closed).
+     */
+    async apiKeyResource(keyId: string): Promise<{ createdBy: string | null } | undefined> {
+      if (!/^[A-Za-z0-9_-]{1,128}$/.test(keyId)) return undefined;
+      const record = await services.authStores.apiKeys.findById(keyId);
+      return record === null || record.tenantId !== requireTenantId() ? undefined : { createdBy: record.createdBy };
+    },
+
+    // Guard: api-keys:revoke (on the key). Effective at once, in every process.
+    async revokeApiKey(keyId: string) {
+      await auth.apiKeys.revoke(requireTenantId(), keyId);
+      return { revoked: keyId };
     },
 
     // Guard: members:list

@@ -210,6 +210,15 @@ export function createExampleRateLimits(options: ExampleRateLimitsOptions) {
     ].join('');
   }
 
+  /**
+   * The client IP of a request by the same trusted-proxy rules the limiters use (X-Forwarded-For
+   * only from a configured proxy), or `null` without a peer address: for whatever else keys by
+   * the client, such as the sign-in throttle.
+   */
+  function clientIp(peer: { remoteAddress: string | undefined; forwardedFor: string | string[] | undefined }): string | null {
+    return resolveClientIp(peer.remoteAddress, peer.forwardedFor) ?? null;
+  }
+
   async function close(): Promise<void> {
     await edge.close();
     await tenant.close();
@@ -226,6 +235,7 @@ export function createExampleRateLimits(options: ExampleRateLimitsOptions) {
     store,
     bindingOptions,
     limitAtEdge,
+    clientIp,
     prometheusText,
     close,
   };

@@ -1,5 +1,8 @@
 import type { ExampleServices } from './services.js';
 
+/** The password of every demo account (printed in the README's quick start). Demo data only. */
+export const demoPassword = 'tenantkit-demo-password';
+
 /** Demo tenants for the quick start; created through onboarding, like real sign-ups. */
 export const demoTenants = [
   { slug: 'acme', name: 'Acme Inc.', plan: 'pro' as const, adminUserId: 'usr_alice' },
@@ -7,13 +10,48 @@ export const demoTenants = [
   { slug: 'suspended-co', name: 'Suspended Co.', plan: 'free' as const, adminUserId: 'usr_carol' },
 ];
 
+/** The demo users' accounts, all with {@link demoPassword}. */
+export const demoAccounts = [
+  { id: 'usr_alice', email: 'alice@acme.example' },
+  { id: 'usr_bob', email: 'bob@globex.example' },
+  { id: 'usr_carol', email: 'carol@suspended.example' },
+];
+
 /**
- * Creates the demo tenants that do not exist yet. Idempotent, and it also brings tenants of an
- * older data directory up to date: their default roles and admin grants are (re)seeded, which
- * changes nothing where they exist.
+ * Creates an account with a fixed id and a password, verified, unless one with that id exists
+ * (idempotent). Seed code only: real accounts come from `POST /auth/signup`, whose ids auth
+ * generates. It writes to the account store directly because sign-up cannot take an id, and
+ * hashes with the app's own hasher, so the account signs in like any other.
+ *
+ * @returns whether it was created.
+ */
+export async function seedAccount(services: ExampleServices, account: { id: string; email: string; password: string }): Promise<boolean> {
+  const { authStores, auth } = services;
+  if ((await authStores.accounts.findById(account.id)) !== null) return false;
+  const now = Date.now();
+  const outcome = await authStores.accounts.create({
+    id: account.id,
+    email: account.email.trim().toLowerCase(),
+    passwordHash: await auth.passwords.hasher.hash(account.password),
+    passwordHistory: [],
+    passwordChangedAt: now,
+    emailVerifiedAt: now,
+    disabledAt: null,
+    createdAt: now,
+    updatedAt: now,
+  });
+  // 'id-taken': another process seeded it meanwhile. 'email-taken': someone signed up with it.
+  return outcome === 'created';
+}
+
+/**
+ * Creates the demo tenants and accounts that do not exist yet. Idempotent, and it also brings
+ * tenants of an older data directory up to date: their default roles and admin grants are
+ * (re)seeded, which changes nothing where they exist.
  */
 export async function seedDemoData(services: ExampleServices): Promise<void> {
   const { access } = services;
+  for (const account of demoAccounts) await seedAccount(services, { ...account, password: demoPassword });
   for (const demo of demoTenants) {
     const existing = await services.registry.getTenantBySlug(demo.slug);
     if (existing === null) {
@@ -25,8 +63,9 @@ export async function seedDemoData(services: ExampleServices): Promise<void> {
     await access.seedRoles(existing.id);
     await access.grantRoleAsSystem(existing.id, demo.adminUserId, 'tenant_admin', 'demo seed: the demo tenant admin');
   }
-  // Alice also belongs to Globex, to show per-request tenant switching without a new login,
-  // and one user holding different roles in different tenants: admin in Acme, viewer in Globex.
+  // Alice also belongs to Globex, to show switching tenants (POST /auth/switch-tenant, or a
+  // sign-in bound to Globex), and one user holding different roles in different tenants: admin
+  // in Acme, viewer in Globex.
   const globex = await services.registry.getTenantBySlug('globex');
   if (globex !== null) {
     if ((await services.memberships.getMembership(globex.id, 'usr_alice')) === null) {

@@ -24,6 +24,7 @@ import {
 } from '@tenantkit/tenant-context/redis';
 import { Redis } from 'ioredis';
 import { createExampleRbac } from './access-control.js';
+import { createExampleAuth } from './authentication.js';
 import type { ExampleConfig } from './config.js';
 import { createDatabase } from './database.js';
 import { defineExamplePlans } from './plans.js';
@@ -136,9 +137,20 @@ export async function createExampleServices(config: ExampleConfig, overrides: { 
   });
   // Request limits per IP, per tenant (from its plan) and per user; in Redis when configured.
   const rateLimits = createExampleRateLimits({ config, plans, redis });
+  // Accounts, tokens, sessions, passwords and API keys; the sign-in throttle counts in the rate limits' store.
+  const authentication = await createExampleAuth({
+    config,
+    db,
+    redis,
+    memberships,
+    permissions: access.rbac,
+    rateLimitStore: rateLimits.store,
+    lifecycle,
+  });
 
   async function close(): Promise<void> {
     resolver.dispose();
+    await authentication.close();
     await rateLimits.close();
     await access.close();
     await redis?.quit();
@@ -173,6 +185,16 @@ export async function createExampleServices(config: ExampleConfig, overrides: { 
     pathPrefix,
     /** The limiters the apps' rate-limit middleware runs, and their metrics. */
     rateLimits,
+    /** Sign-up, sign-in, tokens, sessions, password reset and API keys (@tenantkit/auth). */
+    auth: authentication.auth,
+    /** The auth stores (accounts and API keys in SQL; the rest in Redis when configured). */
+    authStores: authentication.stores,
+    /** The mails auth asked for: the example has no mailer, so reset and verification links wait here. */
+    outbox: authentication.outbox,
+    /** The device-token cookie's name and lifetime. */
+    deviceCookie: authentication.deviceCookie,
+    /** The signing key in use, and whether it was generated at start. */
+    signingKey: authentication.signingKey,
     close,
   };
 }

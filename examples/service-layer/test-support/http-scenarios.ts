@@ -1,9 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runAsSystem, runWithTenant, type TxtResolver } from '@tenantkit/tenant-context';
 import { withoutTenantIsolation } from '@tenantkit/tenant-context/kysely';
-import { seedDemoData } from '../src/seed.js';
+import { demoPassword, seedDemoData } from '../src/seed.js';
 import type { ExampleServices } from '../src/services.js';
+import { describeAuthScenarios } from './auth-scenarios.js';
 import { describeRateLimitScenarios } from './rate-limit-scenarios.js';
+import { createScenarioCredentials } from './scenario-credentials.js';
 import { scanRedisKeys as scanKeys, startScenarioServices, type ScenarioBacking, type ScenarioServices } from './scenario-services.js';
 
 export type { ScenarioBacking } from './scenario-services.js';
@@ -42,11 +44,16 @@ export const ADMIN_TOKEN = 'e2e-admin-token-0123456789';
 
 /**
  * The end-to-end scenarios every reference app must pass, against its real HTTP layer, the real
- * service layer and the chosen database; the rate-limit scenarios run on services of their own,
- * with lowered limits.
+ * service layer and the chosen database; the rate-limit and the auth scenarios run on services
+ * of their own (lowered limits; accounts whose passwords and sessions they change).
+ *
+ * Every request is authenticated as a client would be: `as(userId, slug)` sends the user's
+ * access token bound to that tenant (signed in once per user and tenant, see
+ * `createScenarioCredentials`), `bearer(userId, slug?)` the token alone.
  */
 export function describeReferenceAppScenarios(appName: string, startApp: AppHarness, backing: ScenarioBacking = 'embedded'): void {
   describeRateLimitScenarios(appName, startApp, backing);
+  describeAuthScenarios(appName, startApp, backing);
   describe(`${appName} reference app on ${backing} (end to end)`, () => {
     let running: ScenarioServices | undefined;
     const txtRecords = new Map<string, string[][]>();
@@ -59,18 +66,30 @@ export function describeReferenceAppScenarios(appName: string, startApp: AppHarn
     };
     let services: ExampleServices;
     let app: Awaited<ReturnType<AppHarness>>;
+    const credentials = createScenarioCredentials(() => services);
+    const { as, bearer } = credentials;
+    /** With headers, the sign-in marker of `as()` / `bearer()` swapped for the token. */
+    const sendWithHeaders = async (exchange: HttpExchange): Promise<HttpAnswerWithHeaders> => {
+      const headers = await credentials.resolve(exchange.headers);
+      return app.send(headers === undefined ? exchange : { ...exchange, headers });
+    };
     // Status and body only: most scenarios compare whole answers, which headers would clutter.
     const send = async (exchange: HttpExchange): Promise<HttpAnswer> => {
-      const { status, body } = await app.send(exchange);
+      const { status, body } = await sendWithHeaders(exchange);
       return { status, body };
     };
-    const as = (userId: string, tenantSlug: string) => ({ 'x-user-id': userId, 'x-tenant-id': tenantSlug });
+    /** A 401 as both apps answer it: the coded body and a WWW-Authenticate challenge. */
+    async function expectUnauthenticated(exchange: HttpExchange, code: string): Promise<void> {
+      const answer = await sendWithHeaders(exchange);
+      expect(answer).toMatchObject({ status: 401, body: { error: { code } } });
+      expect(answer.headers['www-authenticate']).toMatch(/^Bearer realm="api"/);
+    }
     const tenantIdOf = async (userId: string, tenantSlug: string): Promise<string> =>
       (await send({ method: 'GET', path: '/tenant', headers: as(userId, tenantSlug) })).body.tenant.id;
 
     /** Signs a user up for a new tenant (on the pro plan: room for projects); resolves its id. */
     async function signUpTenant(adminUserId: string, slug: string): Promise<string> {
-      const answer = await send({ method: 'POST', path: '/signup', headers: { 'x-user-id': adminUserId }, body: { slug, name: slug, plan: 'pro' } });
+      const answer = await send({ method: 'POST', path: '/signup', headers: bearer(adminUserId), body: { slug, name: slug, plan: 'pro' } });
       expect(answer.status).toBe(201);
       return answer.body.tenant.id as string;
     }
@@ -126,6 +145,16 @@ export function describeReferenceAppScenarios(appName: string, startApp: AppHarn
       services = running.services;
       await seedDemoData(services);
       app = await startApp(services);
+      // The demo users sign in over HTTP, as a client would; their tokens serve the scenarios.
+      for (const [userId, email, tenant] of [
+        ['usr_alice', 'alice@acme.example', 'acme'],
+        ['usr_alice', 'alice@acme.example', 'globex'],
+        ['usr_bob', 'bob@globex.example', 'globex'],
+      ] as const) {
+        const login = await app.send({ method: 'POST', path: '/auth/login', body: { email, password: demoPassword, tenant } });
+        expect(login).toMatchObject({ status: 200, body: { status: 'authenticated', user: { id: userId }, tenant: { slug: tenant } } });
+        credentials.remember(userId, tenant, login.body.accessToken as string);
+      }
     });
     afterAll(async () => {
       await app?.close();
@@ -141,11 +170,11 @@ export function describeReferenceAppScenarios(appName: string, startApp: AppHarn
       expect(byHeader.status).toBe(200);
       expect(byHeader.body.tenant.slug).toBe('acme');
 
-      const byPath = await send({ method: 'GET', path: '/t/globex/tenant', headers: { 'x-user-id': 'usr_alice' } });
+      const byPath = await send({ method: 'GET', path: '/t/globex/tenant', headers: bearer('usr_alice', 'globex') });
       expect(byPath.status).toBe(200);
       expect(byPath.body.tenant.slug).toBe('globex');
 
-      const bySubdomain = await send({ method: 'GET', path: '/tenant', headers: { host: 'acme.saas.test', 'x-user-id': 'usr_alice' } });
+      const bySubdomain = await send({ method: 'GET', path: '/tenant', headers: { host: 'acme.saas.test', ...bearer('usr_alice', 'acme') } });
       expect(bySubdomain.status).toBe(200);
       expect(bySubdomain.body.tenant.slug).toBe('acme');
     });
@@ -154,7 +183,7 @@ export function describeReferenceAppScenarios(appName: string, startApp: AppHarn
       const answer = await send({
         method: 'GET',
         path: '/tenant',
-        headers: { host: 'globex.saas.test', 'x-forwarded-host': 'acme.saas.test', 'x-user-id': 'usr_alice' },
+        headers: { host: 'globex.saas.test', 'x-forwarded-host': 'acme.saas.test', ...bearer('usr_alice', 'globex') },
       });
       expect(answer.status).toBe(200);
       expect(answer.body.tenant.slug).toBe('globex');
@@ -162,30 +191,32 @@ export function describeReferenceAppScenarios(appName: string, startApp: AppHarn
 
     it('answers coded errors for missing, malformed, unknown and suspended tenants', async () => {
       expect(await send({ method: 'GET', path: '/projects' })).toMatchObject({ status: 400, body: { error: { code: 'TENANT_NOT_IDENTIFIED' } } });
-      expect(await send({ method: 'GET', path: '/projects', headers: as('usr_alice', '../etc') })).toMatchObject({
+      // Resolution comes first: the tenant is refused whatever credential comes with it.
+      expect(await send({ method: 'GET', path: '/projects', headers: { ...bearer('usr_alice', 'acme'), 'x-tenant-id': '../etc' } })).toMatchObject({
         status: 400,
         body: { error: { code: 'TENANT_IDENTIFIER_INVALID' } },
       });
-      expect(await send({ method: 'GET', path: '/projects', headers: as('usr_alice', 'nope') })).toMatchObject({
+      expect(await send({ method: 'GET', path: '/projects', headers: { ...bearer('usr_alice', 'acme'), 'x-tenant-id': 'nope' } })).toMatchObject({
         status: 404,
         body: { error: { code: 'TENANT_NOT_FOUND' } },
       });
-      expect(await send({ method: 'GET', path: '/projects', headers: as('usr_carol', 'suspended-co') })).toMatchObject({
+      // Carol cannot sign in to her suspended tenant: her token is bound to none.
+      expect(await send({ method: 'GET', path: '/projects', headers: { ...bearer('usr_carol'), 'x-tenant-id': 'suspended-co' } })).toMatchObject({
         status: 403,
         body: { error: { code: 'TENANT_SUSPENDED' } },
       });
     });
 
-    it('lets only active members act in a tenant, and switching tenants needs no new login', async () => {
-      expect(await send({ method: 'GET', path: '/projects', headers: { 'x-tenant-id': 'acme' } })).toMatchObject({
-        status: 401,
-        body: { error: { code: 'TENANT_UNAUTHENTICATED' } },
-      });
-      expect(await send({ method: 'GET', path: '/projects', headers: as('usr_bob', 'acme') })).toMatchObject({
+    it('lets only active members act in a tenant, with credentials bound to it', async () => {
+      await expectUnauthenticated({ method: 'GET', path: '/projects', headers: { 'x-tenant-id': 'acme' } }, 'AUTHENTICATION_REQUIRED');
+      // Bob belongs to Globex only: his Globex token is refused at Acme, and he cannot sign in to Acme.
+      await expectUnauthenticated({ method: 'GET', path: '/projects', headers: { ...bearer('usr_bob', 'globex'), 'x-tenant-id': 'acme' } }, 'TOKEN_INVALID');
+      expect(await send({ method: 'POST', path: '/auth/login', body: { email: 'bob@globex.example', password: demoPassword, tenant: 'acme' } })).toMatchObject({
         status: 404,
         body: { error: { code: 'MEMBERSHIP_NOT_FOUND' } },
       });
-      const mine = await send({ method: 'GET', path: '/me/tenants', headers: { 'x-user-id': 'usr_alice' } });
+      expect((await send({ method: 'GET', path: '/projects', headers: as('usr_bob', 'globex') })).status).toBe(200);
+      const mine = await send({ method: 'GET', path: '/me/tenants', headers: bearer('usr_alice') });
       expect(mine.status).toBe(200);
       expect(mine.body.map((row: { slug: string }) => row.slug).sort()).toEqual(['acme', 'globex']);
     });
@@ -218,7 +249,7 @@ export function describeReferenceAppScenarios(appName: string, startApp: AppHarn
       // Alice is a member of both tenants: the tenant in scope (header, or path prefix), not the user, decides.
       for (const prefix of ['', '/t/acme']) {
         const path = `${prefix}/projects/${globexProject.body.id}`;
-        const headers = prefix === '' ? as('usr_alice', 'acme') : { 'x-user-id': 'usr_alice' };
+        const headers = prefix === '' ? as('usr_alice', 'acme') : bearer('usr_alice', 'acme');
         expect(await send({ method: 'GET', path, headers })).toMatchObject(noSuchProject);
         expect(await send({ method: 'PATCH', path, headers, body: { name: 'Owned by Acme' } })).toMatchObject(noSuchProject);
         expect(await send({ method: 'DELETE', path, headers })).toMatchObject(noSuchProject);
@@ -322,15 +353,15 @@ export function describeReferenceAppScenarios(appName: string, startApp: AppHarn
     });
 
     it('onboards a tenant on sign-up, enforces its plan quota atomically, and frees quota on delete', async () => {
-      const signUp = await send({ method: 'POST', path: '/signup', headers: { 'x-user-id': 'usr_dave' }, body: { slug: 'initech', name: 'Initech' } });
+      const signUp = await send({ method: 'POST', path: '/signup', headers: bearer('usr_dave'), body: { slug: 'initech', name: 'Initech' } });
       expect(signUp.status).toBe(201);
       expect(signUp.body.tenant).toMatchObject({ slug: 'initech', status: 'active', plan: 'free' });
       expect(signUp.body.onboarding.state).toBe('completed');
-      expect(await send({ method: 'POST', path: '/signup', headers: { 'x-user-id': 'usr_eve' }, body: { slug: 'initech', name: 'Again' } })).toMatchObject({
+      expect(await send({ method: 'POST', path: '/signup', headers: bearer('usr_eve'), body: { slug: 'initech', name: 'Again' } })).toMatchObject({
         status: 409,
         body: { error: { code: 'TENANT_ALREADY_EXISTS' } },
       });
-      expect(await send({ method: 'POST', path: '/signup', headers: { 'x-user-id': 'usr_eve' }, body: { slug: 'www', name: 'Reserved' } })).toMatchObject({
+      expect(await send({ method: 'POST', path: '/signup', headers: bearer('usr_eve'), body: { slug: 'www', name: 'Reserved' } })).toMatchObject({
         status: 400,
         body: { error: { code: 'TENANT_IDENTIFIER_INVALID' } },
       });
@@ -363,7 +394,7 @@ export function describeReferenceAppScenarios(appName: string, startApp: AppHarn
       const added = await send({ method: 'POST', path: '/domains', headers: as('usr_alice', 'acme'), body: { hostname: 'App.Acme.example' } });
       expect(added.status).toBe(201);
       expect(added.body.domain).toMatchObject({ hostname: 'app.acme.example', status: 'pending' });
-      const viaDomain = { host: 'app.acme.example', 'x-user-id': 'usr_alice' };
+      const viaDomain = { host: 'app.acme.example', ...bearer('usr_alice', 'acme') };
       expect(await send({ method: 'GET', path: '/tenant', headers: viaDomain })).toMatchObject({ status: 404, body: { error: { code: 'TENANT_NOT_FOUND' } } });
 
       expect(await send({ method: 'POST', path: '/domains/app.acme.example/verify', headers: as('usr_alice', 'acme') })).toMatchObject({
@@ -404,7 +435,7 @@ export function describeReferenceAppScenarios(appName: string, startApp: AppHarn
     });
 
     it('offboards a tenant: its data is deleted and it stops resolving', async () => {
-      const signUp = await send({ method: 'POST', path: '/signup', headers: { 'x-user-id': 'usr_frank' }, body: { slug: 'hooli', name: 'Hooli' } });
+      const signUp = await send({ method: 'POST', path: '/signup', headers: bearer('usr_frank'), body: { slug: 'hooli', name: 'Hooli' } });
       const tenantId = signUp.body.tenant.id as string;
       const acmeId = await tenantIdOf('usr_alice', 'acme');
       expect((await send({ method: 'POST', path: '/projects', headers: as('usr_frank', 'hooli'), body: { name: 'Hooli XYZ' } })).status).toBe(201);
@@ -463,8 +494,9 @@ export function describeReferenceAppScenarios(appName: string, startApp: AppHarn
       const mine = await send({ method: 'GET', path: '/me/permissions', headers: as('usr_rita', 'rbac-seed') });
       expect(mine).toMatchObject({ status: 200, body: { userId: 'usr_rita', permissions: [{ effect: 'allow', permission: '*', roleChain: ['tenant_admin'], via: 'user' }] } });
       // Role routes need a caller who belongs to the tenant, like every tenant route.
-      expect(await send({ method: 'GET', path: '/roles', headers: { 'x-tenant-id': 'rbac-seed' } })).toMatchObject({ status: 401, body: { error: { code: 'TENANT_UNAUTHENTICATED' } } });
-      expect(await send({ method: 'GET', path: '/roles', headers: as('usr_alice', 'rbac-seed') })).toMatchObject({ status: 404, body: { error: { code: 'MEMBERSHIP_NOT_FOUND' } } });
+      await expectUnauthenticated({ method: 'GET', path: '/roles', headers: { 'x-tenant-id': 'rbac-seed' } }, 'AUTHENTICATION_REQUIRED');
+      // Alice belongs elsewhere: her Acme token is not one of this tenant's.
+      await expectUnauthenticated({ method: 'GET', path: '/roles', headers: { ...bearer('usr_alice', 'acme'), 'x-tenant-id': 'rbac-seed' } }, 'TOKEN_INVALID');
     });
 
     it('lets a tenant admin create, change and delete a role and assign it; the role grants exactly its permissions', async () => {
@@ -567,7 +599,7 @@ export function describeReferenceAppScenarios(appName: string, startApp: AppHarn
       for (let round = 0; round < 2; round += 1) {
         const acmeProject = await createProjectAs('usr_alice', 'acme', `Alice in Acme ${round}`);
         expect(await send({ method: 'POST', path: '/projects', headers: as('usr_alice', 'globex'), body: { name: 'Alice in Globex' } })).toMatchObject(denied('projects:create'));
-        expect(await send({ method: 'POST', path: '/t/globex/projects', headers: { 'x-user-id': 'usr_alice' }, body: { name: 'Alice in Globex' } })).toMatchObject(denied('projects:create'));
+        expect(await send({ method: 'POST', path: '/t/globex/projects', headers: bearer('usr_alice', 'globex'), body: { name: 'Alice in Globex' } })).toMatchObject(denied('projects:create'));
         expect((await send({ method: 'GET', path: '/projects', headers: as('usr_alice', 'globex') })).status).toBe(200);
         expect(await send({ method: 'PATCH', path: `/projects/${globexWelcome.id}`, headers: as('usr_alice', 'globex'), body: { name: 'Hijacked' } })).toMatchObject(denied('projects:update'));
         expect((await send({ method: 'DELETE', path: `/projects/${acmeProject.id}`, headers: as('usr_alice', 'acme') })).status).toBe(200);
@@ -579,11 +611,12 @@ export function describeReferenceAppScenarios(appName: string, startApp: AppHarn
       const inAcme = await send({ method: 'GET', path: '/me/permissions', headers: as('usr_alice', 'acme') });
       const inGlobex = await send({ method: 'GET', path: '/me/permissions', headers: as('usr_alice', 'globex') });
       expect(inAcme.body.permissions.map((entry: { permission: string; roleChain: string[] }) => [entry.permission, entry.roleChain])).toEqual([['*', ['tenant_admin']]]);
-      expect(inGlobex.body.permissions.map((entry: { permission: string }) => entry.permission).sort()).toEqual(['*:list', '*:read']);
+      // The example's viewer: read and list, and API keys within that (revoking only its own).
+      expect(inGlobex.body.permissions.map((entry: { permission: string }) => entry.permission).sort()).toEqual(['*:list', '*:read', 'api-keys:create', 'api-keys:revoke']);
       expect(await decisionOf('usr_alice', 'globex', 'check=projects:create')).toMatchObject({ allowed: false, reason: 'no-matching-rule' });
       expect(await decisionOf('usr_alice', 'acme', 'check=projects:create')).toMatchObject({ allowed: true, rule: { permission: '*', roleChain: ['tenant_admin'] } });
-      // Bob, Globex's admin, belongs to Acme not at all.
-      expect(await send({ method: 'GET', path: '/roles', headers: as('usr_bob', 'acme') })).toMatchObject({ status: 404, body: { error: { code: 'MEMBERSHIP_NOT_FOUND' } } });
+      // Bob, Globex's admin, belongs to Acme not at all: his Globex token does nothing there.
+      await expectUnauthenticated({ method: 'GET', path: '/roles', headers: { ...bearer('usr_bob', 'globex'), 'x-tenant-id': 'acme' } }, 'TOKEN_INVALID');
     });
 
     it('takes a revoked role away on the next request', async () => {
@@ -611,7 +644,8 @@ export function describeReferenceAppScenarios(appName: string, startApp: AppHarn
       await grant('usr_mia', 'rbac-leavers', 'usr_max', 'content_manager');
       await createProjectAs('usr_max', 'rbac-leavers', 'Max one');
       expect(await send({ method: 'DELETE', path: '/members/usr_max', headers: as('usr_mia', 'rbac-leavers') })).toEqual({ status: 200, body: { removed: 'usr_max' } });
-      // The membership is gone at once...
+      // The membership is gone at once: his access token for the tenant, still valid, is refused
+      // by the per-request membership check...
       expect(await send({ method: 'GET', path: '/projects', headers: as('usr_max', 'rbac-leavers') })).toMatchObject({ status: 404, body: { error: { code: 'MEMBERSHIP_NOT_FOUND' } } });
       // ...and so are the grants, before the response (the route awaits rbac.removeUserGrants).
       expect((await send({ method: 'GET', path: '/members/usr_max/roles', headers: as('usr_mia', 'rbac-leavers') })).body).toEqual([]);

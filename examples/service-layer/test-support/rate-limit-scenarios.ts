@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runWithTenant } from '@tenantkit/tenant-context';
 import type { ExampleServices } from '../src/services.js';
 import { ADMIN_TOKEN, type AppHarness, type HttpAnswerWithHeaders, type HttpExchange } from './http-scenarios.js';
+import { createScenarioCredentials } from './scenario-credentials.js';
 import { startScenarioServices, type ScenarioBacking, type ScenarioServices } from './scenario-services.js';
 
 const METRICS_TOKEN = 'e2e-metrics-token-0123456789';
@@ -45,7 +46,14 @@ export function describeRateLimitScenarios(appName: string, startApp: AppHarness
     let running: ScenarioServices | undefined;
     let services: ExampleServices;
     let app: Awaited<ReturnType<AppHarness>>;
-    const send = (exchange: HttpExchange) => app.send(exchange);
+    // Users sign in through the app's sign-in flow directly, not over HTTP: the per-IP budgets
+    // these scenarios count stay untouched by the sign-ins.
+    const credentials = createScenarioCredentials(() => services);
+    const { as, bearer } = credentials;
+    const send = async (exchange: HttpExchange) => {
+      const headers = await credentials.resolve(exchange.headers);
+      return app.send(headers === undefined ? exchange : { ...exchange, headers });
+    };
 
     let lastAddress = 9;
     /** A client address no other test uses. */
@@ -58,7 +66,6 @@ export function describeRateLimitScenarios(appName: string, startApp: AppHarness
       const { tenant } = await services.lifecycle.startOnboarding({ slug, name: slug, plan, adminUserId });
       return { id: tenant.id, slug };
     }
-    const as = (userId: string, slug: string) => ({ 'x-user-id': userId, 'x-tenant-id': slug });
     const overview = (userId: string, slug: string, clientIp: string) =>
       send({ method: 'GET', path: '/tenant', headers: as(userId, slug), clientIp });
     /** The tenant's counter in the store, read without charging it. */
@@ -185,8 +192,14 @@ export function describeRateLimitScenarios(appName: string, startApp: AppHarness
       // All or nothing: the tenant counted the admitted requests only.
       expect(await tenantConsumed(tenant.id, 'pro')).toBe(PER_USER + 1);
       // Strangers are refused before the limiter, so they cannot drain the tenant's budget either.
-      expect(await overview('usr_stranger', tenant.slug, ip)).toMatchObject({ status: 404, body: { error: { code: 'MEMBERSHIP_NOT_FOUND' } } });
+      // A stranger's token is bound to no tenant of theirs here; a removed member's token fails the membership check.
+      expect(await send({ method: 'GET', path: '/tenant', headers: { ...bearer('usr_stranger'), 'x-tenant-id': tenant.slug }, clientIp: ip })).toMatchObject({
+        status: 401,
+        body: { error: { code: 'TOKEN_INVALID' } },
+      });
       expect(await send({ method: 'GET', path: '/tenant', headers: { 'x-tenant-id': tenant.slug }, clientIp: ip })).toMatchObject({ status: 401 });
+      await services.memberships.removeMember(tenant.id, 'usr_ugo');
+      expect(await overview('usr_ugo', tenant.slug, ip)).toMatchObject({ status: 404, body: { error: { code: 'MEMBERSHIP_NOT_FOUND' } } });
       expect(await tenantConsumed(tenant.id, 'pro')).toBe(PER_USER + 1);
     });
 
@@ -221,7 +234,7 @@ export function describeRateLimitScenarios(appName: string, startApp: AppHarness
     it('limits sign-ups per client IP, and blocks an address that goes over', async () => {
       const ip = freshIp();
       const signUp = (index: number, clientIp = ip) =>
-        send({ method: 'POST', path: '/signup', headers: { 'x-user-id': `usr_signup_${index}` }, body: { slug: `rl-signup-${index}`, name: 'Sign-up' }, clientIp });
+        send({ method: 'POST', path: '/signup', headers: bearer(`usr_signup_${index}`), body: { slug: `rl-signup-${index}`, name: 'Sign-up' }, clientIp });
       for (let index = 0; index < SIGN_UPS; index += 1) expect((await signUp(index)).status).toBe(201);
       const refused = await signUp(SIGN_UPS);
       expect(refused).toMatchObject(limitedBy('signup', SIGN_UPS));
@@ -235,7 +248,7 @@ export function describeRateLimitScenarios(appName: string, startApp: AppHarness
 
     it('does not trust a spoofed X-Forwarded-For (no trusted proxies by default)', async () => {
       const ip = freshIp();
-      const spoofed = (index: number) => ({ 'x-forwarded-for': `198.51.100.${index}`, 'x-user-id': `usr_spoof_${index}` });
+      const spoofed = (index: number) => ({ 'x-forwarded-for': `198.51.100.${index}`, ...bearer(`usr_spoof_${index}`) });
       for (let index = 0; index < SIGN_UPS; index += 1) {
         const answer = await send({ method: 'POST', path: '/signup', headers: spoofed(index), body: { slug: `rl-spoof-${index}`, name: 'Spoof' }, clientIp: ip });
         expect(answer.status).toBe(201);

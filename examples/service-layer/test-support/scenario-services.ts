@@ -50,9 +50,29 @@ export async function scanRedisKeys(redis: Redis, pattern: string): Promise<stri
 }
 
 /**
+ * The auth settings of every scenario suite, under the suite's own environment: a cheap scrypt
+ * cost (hashing at the production cost would make each sign-in take a tenth of a second), no
+ * grace window for rotated refresh tokens (a reuse is a reuse at once, so no scenario waits),
+ * no progressive delay on failed sign-ins (the throttle's 429 is what the scenarios check), an
+ * https public URL (Secure cookies, reset links on it), and no mail log.
+ *
+ * @example
+ * ```ts
+ * loadConfig({ ...scenarioAuthEnv, ADMIN_TOKEN });
+ * ```
+ */
+export const scenarioAuthEnv: Readonly<Record<string, string>> = Object.freeze({
+  PUBLIC_BASE_URL: 'https://app.saas.test',
+  AUTH_SCRYPT_COST: String(2 ** 12),
+  AUTH_REFRESH_GRACE_SECONDS: '0',
+  AUTH_LOGIN_PROGRESSIVE_DELAY: 'false',
+  MAIL_LOG: 'false',
+});
+
+/**
  * Starts the example's services from an environment, as `loadConfig` reads it, on the chosen
  * backing: a temporary database per suite, and with Redis a key prefix of its own, so suites
- * running in parallel never share state.
+ * running in parallel never share state. {@link scenarioAuthEnv} applies unless `env` says otherwise.
  *
  * @example
  * ```ts
@@ -65,7 +85,7 @@ export async function startScenarioServices(
   overrides: { dns?: TxtResolver } = {},
 ): Promise<ScenarioServices> {
   let database: TemporaryDatabase | undefined;
-  const fullEnv = { ...env };
+  const fullEnv = { ...scenarioAuthEnv, ...env };
   if (backing === 'postgres+redis') {
     database = await createTemporaryPostgresDatabase();
     Object.assign(fullEnv, { DATABASE_URL: database.url, REDIS_URL: testServices.redis.url, REDIS_KEY_PREFIX: `tk-e2e-${createId()}:` });
