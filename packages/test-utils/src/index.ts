@@ -38,3 +38,22 @@ export {
   type RateLimitStoreConformanceFactory,
   type RateLimitStoreUnderTest,
 } from './ratelimit-conformance.js';
+export {
+  describeAuthStoreConformance,
+  type AuthStoreConformanceFactory,
+  type AuthStoresUnderTest,
+  type AuthStoreConformanceOptions,
+} from './auth-conformance.js';
+export {
+  authApiKeyLeakKitTarget,
+  authInvitationLeakKitTarget,
+  type AuthLeakKitTargetOptions,
+} from './auth-conformance/tenant-owned-leak-kit-targets.js';
+export {
+  buildAccountRecord,
+  buildSessionRecord,
+  buildRefreshFamilyRecord,
+  buildRefreshTokenRecord,
+  buildOneTimeTokenRecord,
+  buildApiKeyRecord,
+} from './auth-conformance/auth-record-builders.js';
