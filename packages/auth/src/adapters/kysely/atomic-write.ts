@@ -1,9 +1,10 @@
+import { withSqliteWriteLock } from '@tenantkit/core/kysely';
 import { sql, type Kysely } from 'kysely';
 import { AuthError } from '../../errors.js';
 import { insertConflictRetries, isTransactionConflict, isUniqueViolation, runStoreOperation, uniqueViolationTarget } from './database-errors.js';
 import type { KyselyAuthContext } from './kysely-auth-store-context.js';
 import type { AuthDatabase } from './schema.js';
-import { withSqliteWriteLock } from './sqlite-write-lock.js';
+import { authSqliteWriteLock } from './sqlite-write-lock.js';
 
 /*
  * How the stores make a read-check-write one step across processes:
@@ -25,6 +26,11 @@ const RETRIES_ON_CONFLICT = 4;
 
 type AuthKysely = Kysely<AuthDatabase>;
 
+/** Runs `body` on one connection holding SQLite's write lock (`BEGIN IMMEDIATE`). */
+function underSqliteWriteLock<Result>(db: AuthKysely, body: (connection: AuthKysely) => Promise<Result>): Promise<Result> {
+  return withSqliteWriteLock(db, (connection) => body(connection as AuthKysely), undefined, authSqliteWriteLock);
+}
+
 /**
  * Thrown by a step that found its check overtaken by a concurrent insert (two reissues of one
  * one-time token, say): its own transaction runs again. It escapes as `STORE_CONFLICT` when the
@@ -44,7 +50,7 @@ export class ConcurrentWriteDetected extends AuthError {
 async function inAtomicStep<Result>(context: KyselyAuthContext, body: (trx: AuthKysely) => Promise<Result>): Promise<Result> {
   const { db, dialect } = context;
   if (db.isTransaction) return body(db);
-  if (dialect === 'sqlite') return withSqliteWriteLock(db, (connection) => body(connection as AuthKysely));
+  if (dialect === 'sqlite') return underSqliteWriteLock(db, body);
   for (let attempt = 0; ; attempt += 1) {
     try {
       return await db.transaction().execute(body);
@@ -93,7 +99,7 @@ export function runWriteStatement<Result>(
 ): Promise<Result> {
   const { db, dialect } = context;
   if (dialect === 'sqlite' && !db.isTransaction) {
-    return runStoreOperation(operation, () => withSqliteWriteLock(db, (connection) => body(connection as AuthKysely)));
+    return runStoreOperation(operation, () => underSqliteWriteLock(db, body));
   }
   return runStoreOperation(operation, () => body(db), undefined, insertConflictRetries(db));
 }
@@ -157,7 +163,7 @@ export function insertRowUnlessDuplicate(
     }
   };
   if (dialect === 'sqlite') {
-    return runStoreOperation(operation, () => withSqliteWriteLock(db, (connection) => attempt(connection as AuthKysely)));
+    return runStoreOperation(operation, () => underSqliteWriteLock(db, attempt));
   }
   return runStoreOperation(operation, () => attempt(db), undefined, insertConflictRetries(db));
 }

@@ -1,4 +1,4 @@
-import { codedErrorFactory, type Clock } from '@tenantkit/core';
+import { codedErrorFactory, createParseOrThrow, type Clock } from '@tenantkit/core';
 import { resolveKyselyStoreTarget, tablePrefixPattern, tablePrefixRequirement, type SqlDialect } from '@tenantkit/core/kysely';
 import { detectSqlDialect } from '@tenantkit/tenant-context/kysely';
 import type { Kysely } from 'kysely';
@@ -67,10 +67,10 @@ export interface KyselyAuthContext {
   readonly sweepClock: Clock | null;
 }
 
-function invalidOptions(caller: string, error: z.ZodError): AuthError {
-  const issues = error.issues.map((issue) => ({ path: issue.path.map(String).join('.'), message: issue.message }));
-  const summary = issues.map((issue) => (issue.path ? `${issue.path}: ${issue.message}` : issue.message)).join('; ');
-  return new AuthError('CONFIGURATION_INVALID', `Invalid ${caller}() options: ${summary}`, { details: { issues } });
+const parseOrThrow = createParseOrThrow(codedErrorFactory(AuthError));
+
+function parseOptions<Output>(schema: z.ZodType<Output>, value: unknown, caller: string): Output {
+  return parseOrThrow(schema, value, 'CONFIGURATION_INVALID', `${caller}() options`);
 }
 
 /**
@@ -85,9 +85,7 @@ function invalidOptions(caller: string, error: z.ZodError): AuthError {
  */
 export function parseTablePrefix(tablePrefix: unknown, caller: string): string {
   if (tablePrefix === undefined) return defaultAuthTablePrefix;
-  const result = tablePrefixSchema.safeParse(tablePrefix);
-  if (!result.success) throw invalidOptions(caller, result.error);
-  return result.data;
+  return parseOptions(tablePrefixSchema, tablePrefix, caller);
 }
 
 /**
@@ -101,9 +99,7 @@ export function parseTablePrefix(tablePrefix: unknown, caller: string): string {
  * ```
  */
 export function parseSqlDialect(dialect: unknown, caller: string): SqlDialect {
-  const result = sqlDialectSchema.safeParse(dialect);
-  if (!result.success) throw invalidOptions(caller, result.error);
-  return result.data;
+  return parseOptions(sqlDialectSchema, dialect, caller);
 }
 
 /**
@@ -123,10 +119,9 @@ export function resolveKyselyAuthContext(db: unknown, options: unknown, caller: 
   const target = resolveKyselyStoreTarget(db, caller, {
     errors: codedErrorFactory(AuthError),
     parseOptions: () => {
-      const parsed = kyselyAuthStoresOptionsSchema.safeParse(options);
-      if (!parsed.success) throw invalidOptions(caller, parsed.error);
-      sweepClock = parsed.data?.clock ?? null;
-      return parsed.data;
+      const parsed = parseOptions(kyselyAuthStoresOptionsSchema, options, caller);
+      sweepClock = parsed?.clock ?? null;
+      return parsed;
     },
     detectDialect: (kysely) => {
       try {

@@ -33,6 +33,22 @@ export function createKyselySessionStore(context: KyselyAuthContext): SessionSto
           runWriteStatement(context, 'sweepSessions', (executor) => executor.deleteFrom(sessions).where('expires_at', '<=', sweepClock.now()).execute()),
         );
 
+  /** The live session whose `column` is `value`, or null. */
+  async function findLive(operation: string, column: 'id' | 'token_hash', value: string, what: string, now: number): Promise<SessionRecord | null> {
+    assertSafeIntegerArgument(now, 'now');
+    if (!isStorableLookup(value, what)) return null;
+    const row = await runStoreOperation(operation, () =>
+      db
+        .selectFrom(sessions)
+        .selectAll()
+        .where(column, '=', value)
+        .where('expires_at', '>', now)
+        .where('absolute_expires_at', '>', now)
+        .executeTakeFirst(),
+    );
+    return row === undefined ? null : sessionFromRow(row);
+  }
+
   return Object.freeze({
     async create(session: SessionRecord) {
       assertStorableSession(session);
@@ -43,35 +59,9 @@ export function createKyselySessionStore(context: KyselyAuthContext): SessionSto
       return 'created';
     },
 
-    async findByTokenHash(tokenHash, now) {
-      assertSafeIntegerArgument(now, 'now');
-      if (!isStorableLookup(tokenHash, 'tokenHash')) return null;
-      const row = await runStoreOperation('findSessionByTokenHash', () =>
-        db
-          .selectFrom(sessions)
-          .selectAll()
-          .where('token_hash', '=', tokenHash)
-          .where('expires_at', '>', now)
-          .where('absolute_expires_at', '>', now)
-          .executeTakeFirst(),
-      );
-      return row === undefined ? null : sessionFromRow(row);
-    },
+    findByTokenHash: (tokenHash: string, now: number) => findLive('findSessionByTokenHash', 'token_hash', tokenHash, 'tokenHash', now),
 
-    async findById(id, now) {
-      assertSafeIntegerArgument(now, 'now');
-      if (!isStorableLookup(id, 'id')) return null;
-      const row = await runStoreOperation('findSessionById', () =>
-        db
-          .selectFrom(sessions)
-          .selectAll()
-          .where('id', '=', id)
-          .where('expires_at', '>', now)
-          .where('absolute_expires_at', '>', now)
-          .executeTakeFirst(),
-      );
-      return row === undefined ? null : sessionFromRow(row);
-    },
+    findById: (id: string, now: number) => findLive('findSessionById', 'id', id, 'id', now),
 
     async touch(id, change) {
       assertSafeIntegerArgument(change.now, 'now');

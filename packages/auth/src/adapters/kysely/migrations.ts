@@ -5,6 +5,7 @@ import { migrationFailure } from './database-errors.js';
 import { parseSqlDialect, parseTablePrefix, resolveKyselyAuthContext, type KyselyAuthStoresOptions } from './kysely-auth-store-context.js';
 import { authMigrationTableNames } from './schema.js';
 import { createAuthTables, dropAuthTables } from './schema-ddl.js';
+import { authSqliteWriteLock } from './sqlite-write-lock.js';
 
 /**
  * Options of {@link authMigrations}.
@@ -101,7 +102,6 @@ export async function migrateAuthSchema(db: Kysely<any>, options?: KyselyAuthSto
     migrationTableName: migrationTable,
     migrationLockTableName: migrationLockTable,
     migrationFailure,
-    // The stores' own SQLite steps retry the lock from 5 ms; migrations share that pace.
-    sqliteWriteLock: { firstRetryDelayMs: 5 },
+    sqliteWriteLock: authSqliteWriteLock,
   });
 }

@@ -1,3 +1,4 @@
+import { codedErrorFactory, createParseOrThrow } from '@tenantkit/core';
 import { z } from 'zod';
 import { AuthError } from '../../errors.js';
 import type {
@@ -116,13 +117,12 @@ const apiKeyRecordSchema = z.object({
   lastUsedAt: safeInteger.nullable(),
 });
 
-function parseStorable<Schema extends z.ZodType>(schema: Schema, value: unknown, what: string): z.output<Schema> {
-  const result = schema.safeParse(value);
-  if (result.success) return result.data;
-  // Paths and messages only: the offending values may be secrets or anything a caller passed.
-  const issues = result.error.issues.map((issue) => ({ path: issue.path.map(String).join('.'), message: issue.message }));
-  const summary = issues.map((issue) => (issue.path ? `${issue.path}: ${issue.message}` : issue.message)).join('; ');
-  throw new AuthError('VALIDATION_FAILED', `Invalid ${what}: ${summary}`, { details: { issues } });
+const parseOrThrow = createParseOrThrow(codedErrorFactory(AuthError));
+
+// Paths and messages only (see `createParseOrThrow`): the offending values may be secrets or
+// anything a caller passed.
+function parseStorable(schema: z.ZodType, value: unknown, what: string): void {
+  parseOrThrow(schema, value, 'VALIDATION_FAILED', what);
 }
 
 /**

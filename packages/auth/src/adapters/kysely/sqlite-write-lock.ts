@@ -1,22 +1,13 @@
-import { withSqliteWriteLock as withCoreSqliteWriteLock } from '@tenantkit/core/kysely';
-import type { Kysely } from 'kysely';
+import type { SqliteWriteLockOptions } from '@tenantkit/core/kysely';
 
 /**
- * Runs `body` on one connection of a SQLite-backed Kysely instance inside a transaction that
- * holds SQLite's write lock from its first statement (see `withSqliteWriteLock` in
- * `@tenantkit/core/kysely`), so a check and the write that depends on it are one step no other
- * connection can interleave. The stores' steps are short, so it retries the lock sooner (5 ms
- * first) than the migrations of tenant-context do.
+ * How the auth stores and their migrations retry SQLite's write lock (see `withSqliteWriteLock`
+ * in `@tenantkit/core/kysely`): the stores' steps are short, so the lock is retried sooner (5 ms
+ * first) than the migrations of tenant-context do, and the migrations share that pace.
  *
  * @example
  * ```ts
- * const outcome = await withSqliteWriteLock(db, (connection) => rotateRefreshToken(connection));
+ * const outcome = await withSqliteWriteLock(db, (connection) => rotateRefreshToken(connection), undefined, authSqliteWriteLock);
  * ```
  */
-export function withSqliteWriteLock<Result>(
-  db: Kysely<any>,
-  body: (connection: Kysely<any>) => Promise<Result>,
-  shouldCommit?: (result: Result) => boolean,
-): Promise<Result> {
-  return withCoreSqliteWriteLock(db, body, shouldCommit, { firstRetryDelayMs: 5 });
-}
+export const authSqliteWriteLock: SqliteWriteLockOptions = Object.freeze({ firstRetryDelayMs: 5 });

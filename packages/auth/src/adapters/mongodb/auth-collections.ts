@@ -1,3 +1,5 @@
+import { codedErrorFactory } from '@tenantkit/core';
+import { resolveMongoCollectionPrefix } from '@tenantkit/core/mongodb';
 import type { Db } from 'mongodb';
 import { AuthError } from '../../errors.js';
 
@@ -57,8 +59,6 @@ export type AuthCollectionNames = Readonly<Record<AuthCollection, string>>;
  */
 export const defaultAuthCollectionPrefix = 'tenantkit_';
 
-const prefixPattern = /^[A-Za-z0-9_.-]{0,48}$/;
-
 /**
  * The full collection names for a prefix.
  *
@@ -91,20 +91,9 @@ export function resolveAuthCollectionNames(prefix: string): AuthCollectionNames 
  * ```
  */
 export function resolveAuthCollections(db: Db, options: MongoAuthStoresOptions | undefined, factory: string): AuthCollectionNames {
-  if (typeof db !== 'object' || db === null || typeof (db as { collection?: unknown }).collection !== 'function') {
-    throw new AuthError('CONFIGURATION_INVALID', `${factory}() needs a mongodb Db (client.db(name))`);
-  }
-  if (options !== undefined && (typeof options !== 'object' || options === null)) {
-    throw new AuthError('CONFIGURATION_INVALID', `${factory}() options must be an object`);
-  }
-  const unknownKeys = Object.keys(options ?? {}).filter((key) => key !== 'collectionPrefix');
-  if (unknownKeys.length > 0) {
-    throw new AuthError('CONFIGURATION_INVALID', `${factory}() does not know the option ${unknownKeys[0]}`);
-  }
-  const prefix = options?.collectionPrefix ?? defaultAuthCollectionPrefix;
-  // Collection names may not hold `$` or NUL, and `system.` names belong to the server.
-  if (typeof prefix !== 'string' || !prefixPattern.test(prefix) || prefix.startsWith('system.')) {
-    throw new AuthError('CONFIGURATION_INVALID', `${factory}() collectionPrefix must be 0-48 characters of A-Z a-z 0-9 _ - . and not start with "system."`);
-  }
+  const prefix = resolveMongoCollectionPrefix(db, options, factory, {
+    errors: codedErrorFactory(AuthError),
+    defaultPrefix: defaultAuthCollectionPrefix,
+  });
   return resolveAuthCollectionNames(prefix);
 }

@@ -1,3 +1,4 @@
+import { createMongoIndexes, type MongoIndexDefinition } from '@tenantkit/core/mongodb';
 import type { Db } from 'mongodb';
 import { type AuthCollection, type MongoAuthStoresOptions, resolveAuthCollections } from './auth-collections.js';
 import { runMongoOperation } from './mongo-errors.js';
@@ -10,15 +11,7 @@ import { runMongoOperation } from './mongo-errors.js';
  * const email = authMongoIndexes.find((index) => index.name === 'email_unique');
  * ```
  */
-export interface AuthIndexDefinition {
-  readonly collection: AuthCollection;
-  /** Stable across releases, so re-running creation is a no-op. */
-  readonly name: string;
-  /** Fields in index order (1 ascending, -1 descending). */
-  readonly key: Readonly<Record<string, 1 | -1>>;
-  readonly unique: boolean;
-  /** Set on a TTL index: the server deletes a document this many seconds after its `expireAt`. */
-  readonly expireAfterSeconds?: number;
+export interface AuthIndexDefinition extends MongoIndexDefinition<AuthCollection> {
   /** What needs it. */
   readonly purpose: string;
 }
@@ -87,18 +80,5 @@ export const authMongoIndexes: readonly AuthIndexDefinition[] = Object.freeze(
  */
 export async function ensureAuthIndexes(db: Db, options?: MongoAuthStoresOptions): Promise<void> {
   const names = resolveAuthCollections(db, options, 'ensureAuthIndexes');
-  const byCollection = new Map<AuthCollection, AuthIndexDefinition[]>();
-  for (const index of authMongoIndexes) byCollection.set(index.collection, [...(byCollection.get(index.collection) ?? []), index]);
-  for (const [collection, indexes] of byCollection) {
-    await runMongoOperation(() =>
-      db.collection(names[collection]).createIndexes(
-        indexes.map((index) => ({
-          key: { ...index.key },
-          name: index.name,
-          unique: index.unique,
-          ...(index.expireAfterSeconds === undefined ? {} : { expireAfterSeconds: index.expireAfterSeconds }),
-        })),
-      ),
-    );
-  }
+  await createMongoIndexes(db, names, authMongoIndexes, runMongoOperation);
 }

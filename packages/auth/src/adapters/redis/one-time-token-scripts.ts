@@ -7,12 +7,30 @@ import { defineAuthLuaScript, type AuthLuaScript } from './lua-script.js';
  * token they may delete in the same script, whatever its tenant.
  */
 
-const tenantMatch = `
+const voidTokensOfTenant = `
 -- mode 'any': every tenant; 'null': tokens without one; 'value': tokens of ARGV tenant.
 local function tenantMatches(mode, tenant, wanted)
   if mode == 'any' then return true end
   if mode == 'null' then return tenant == false or tenant == nil end
   return tenant == wanted
+end
+
+-- Deletes the tokens of the group set whose tenant matches (dropping members whose token is
+-- gone) and returns their hashes (tokenHash fields).
+local function voidTokens(group, keyBase, mode, wanted)
+  local voided = {}
+  for _, member in ipairs(redis.call('SMEMBERS', group)) do
+    local key = keyBase .. member
+    local token = redis.call('HMGET', key, 'tokenHash', 'tenantId')
+    if not token[1] then
+      redis.call('SREM', group, member)
+    elseif tenantMatches(mode, token[2], wanted) then
+      redis.call('DEL', key)
+      redis.call('SREM', group, member)
+      voided[#voided + 1] = token[1]
+    end
+  end
+  return voided
 end
 `;
 
@@ -27,19 +45,8 @@ end
  * await runAuthLuaScript(client, issueOneTimeTokenScript, [groupKey, tokenKey, baseKey], args);
  * ```
  */
-export const issueOneTimeTokenScript: AuthLuaScript = defineAuthLuaScript(`${tenantMatch}
-local voided = {}
-for _, member in ipairs(redis.call('SMEMBERS', KEYS[1])) do
-  local key = KEYS[3] .. member
-  local token = redis.call('HMGET', key, 'tokenHash', 'tenantId')
-  if not token[1] then
-    redis.call('SREM', KEYS[1], member)
-  elseif tenantMatches(ARGV[3], token[2], ARGV[4]) then
-    redis.call('DEL', key)
-    redis.call('SREM', KEYS[1], member)
-    voided[#voided + 1] = token[1]
-  end
-end
+export const issueOneTimeTokenScript: AuthLuaScript = defineAuthLuaScript(`${voidTokensOfTenant}
+local voided = voidTokens(KEYS[1], KEYS[3], ARGV[3], ARGV[4])
 redis.call('DEL', KEYS[2])
 redis.call('HSET', KEYS[2], unpack(ARGV, 5))
 redis.call('PEXPIRE', KEYS[2], ARGV[1])
@@ -98,18 +105,6 @@ return redis.call('DEL', KEYS[2])
  * await runAuthLuaScript(client, voidOneTimeTokensScript, [groupKey, baseKey], ['any', '']);
  * ```
  */
-export const voidOneTimeTokensScript: AuthLuaScript = defineAuthLuaScript(`${tenantMatch}
-local voided = {}
-for _, member in ipairs(redis.call('SMEMBERS', KEYS[1])) do
-  local key = KEYS[2] .. member
-  local token = redis.call('HMGET', key, 'tokenHash', 'tenantId')
-  if not token[1] then
-    redis.call('SREM', KEYS[1], member)
-  elseif tenantMatches(ARGV[1], token[2], ARGV[2]) then
-    redis.call('DEL', key)
-    redis.call('SREM', KEYS[1], member)
-    voided[#voided + 1] = token[1]
-  end
-end
-return voided
+export const voidOneTimeTokensScript: AuthLuaScript = defineAuthLuaScript(`${voidTokensOfTenant}
+return voidTokens(KEYS[1], KEYS[2], ARGV[1], ARGV[2])
 `);

@@ -324,6 +324,35 @@ describe('MongoDB auth indexes, errors and configuration', () => {
     expect(Object.isFrozen(authMongoIndexes[0]!.key)).toBe(true);
   });
 
+  it('create the indexes with one createIndexes per prefixed collection, a TTL only where defined', async () => {
+    const calls: { collection: string; specs: unknown[] }[] = [];
+    const db = { collection: (name: string) => ({ createIndexes: async (specs: unknown[]) => calls.push({ collection: name, specs }) }) } as unknown as Db;
+    await ensureAuthIndexes(db, { collectionPrefix: 'app_' });
+    expect(calls.map((call) => call.collection)).toEqual([
+      'app_auth_accounts',
+      'app_auth_sessions',
+      'app_auth_refresh_families',
+      'app_auth_refresh_tokens',
+      'app_auth_revocations',
+      'app_auth_one_time_tokens',
+      'app_auth_one_time_token_owners',
+      'app_auth_api_keys',
+    ]);
+    expect(calls[0]!.specs).toEqual([{ key: { email: 1 }, name: 'email_unique', unique: true }]);
+    expect(calls[1]!.specs).toEqual([
+      { key: { tokenHash: 1 }, name: 'tokenHash_unique', unique: true },
+      { key: { userId: 1, createdAt: -1 }, name: 'userId_createdAt', unique: false },
+      { key: { expireAt: 1 }, name: 'expireAt_ttl', unique: false, expireAfterSeconds: 0 },
+    ]);
+    expect(calls.flatMap((call) => call.specs)).toHaveLength(authMongoIndexes.length);
+  });
+
+  it('turn a failed index creation into STORE_UNAVAILABLE', async () => {
+    const unreachable = Object.assign(new Error('down'), { name: 'MongoServerSelectionError' });
+    const db = { collection: () => ({ createIndexes: async () => Promise.reject(unreachable) }) } as unknown as Db;
+    await expect(ensureAuthIndexes(db)).rejects.toMatchObject({ name: 'AuthError', code: 'STORE_UNAVAILABLE', cause: unreachable });
+  });
+
   it('map duplicate keys to the index they broke, unreachable servers to STORE_UNAVAILABLE, and let bugs through', async () => {
     const duplicate = (keyPattern?: Record<string, 1>) => driverError('MongoServerError', { code: 11000, keyPattern, message: 'E11000 duplicate key error' });
     expect(duplicateKeyTarget(duplicate({ _id: 1 }))).toBe('id');
