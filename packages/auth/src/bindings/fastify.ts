@@ -84,6 +84,14 @@ const optionsSchema = z
 
 const routeModeSchema = z.enum(['required', 'optional', 'none']).optional();
 
+/** Where `onRoute` leaves a route's resolved mode, so requests do not re-validate `config.auth`. */
+const RESOLVED_MODE = Symbol('tenantkit.auth.routeMode');
+
+interface RouteAuthConfig {
+  auth?: unknown;
+  [RESOLVED_MODE]?: AuthRouteMode;
+}
+
 function send(reply: FastifyReply, refusal: AuthRefusal): void {
   // Answered here, not thrown, so an app error handler that renders errors its own way cannot
   // turn a refusal into a 500 or drop its WWW-Authenticate.
@@ -111,7 +119,8 @@ const authenticateRequestsPlugin: FastifyPluginCallback<AuthPluginOptions> = (fa
   // A shared reference type as the default would be shared by every request; null is not.
   fastify.decorateRequest('principal', null);
 
-  // Checked when the route is declared, so a typo fails at startup rather than per request.
+  // Checked when the route is declared, so a typo fails at startup rather than per request; the
+  // resolved mode rides along in the route's config (Fastify copies it into the route context).
   fastify.addHook('onRoute', (route: RouteOptions) => {
     const result = routeModeSchema.safeParse((route.config as { auth?: unknown } | undefined)?.auth);
     if (!result.success) {
@@ -120,6 +129,8 @@ const authenticateRequestsPlugin: FastifyPluginCallback<AuthPluginOptions> = (fa
         `Route ${route.method.toString()} ${route.url}: ${WHAT_ROUTE} must be 'required', 'optional' or 'none'`,
       );
     }
+    const config: RouteAuthConfig = { ...route.config, [RESOLVED_MODE]: result.data ?? pluginDefault };
+    route.config = config as RouteOptions['config'];
   });
 
   // Hooks of one kind run in registration order: registered after this plugin, the tenant
@@ -134,15 +145,20 @@ const authenticateRequestsPlugin: FastifyPluginCallback<AuthPluginOptions> = (fa
 
   fastify.addHook('onRequest', function authenticateRequestHook(request: FastifyRequest, reply: FastifyReply, hookDone: HookHandlerDoneFunction) {
     // Optional chaining: the 404 context of some Fastify versions has no config object.
-    const setting = (request.routeOptions.config as { auth?: AuthRouteMode } | undefined)?.auth;
-    const mode = setting ?? pluginDefault;
+    const config = request.routeOptions.config as RouteAuthConfig | undefined;
+    let mode = config?.[RESOLVED_MODE];
+    if (mode === undefined) {
+      // A route declared before the plugin was registered (or the 404 context) skipped onRoute.
+      const setting = config?.auth;
+      if (setting !== undefined && setting !== 'required' && setting !== 'optional' && setting !== 'none') {
+        // Fail closed.
+        hookDone(new AuthError('CONFIGURATION_INVALID', `Route ${request.method} ${request.routeOptions.url ?? request.url}: invalid ${WHAT_ROUTE}`));
+        return;
+      }
+      mode = setting ?? pluginDefault;
+    }
     if (mode === 'none') {
       hookDone();
-      return;
-    }
-    if (setting !== undefined && setting !== 'required' && setting !== 'optional') {
-      // A route declared before the plugin was registered skipped onRoute: fail closed.
-      hookDone(new AuthError('CONFIGURATION_INVALID', `Route ${request.method} ${request.routeOptions.url ?? request.url}: invalid ${WHAT_ROUTE}`));
       return;
     }
     let tenantId: string | null | undefined;

@@ -69,6 +69,38 @@ export function grantingUserId(principal: RbacPrincipal): string | null {
  * ```
  */
 export function principalCacheKey(tenantId: string, principal: RbacPrincipal): string | null {
+  const memo = memoizedKeys.get(principal);
+  if (memo !== undefined && memo.tenantId === tenantId) return memo.key;
+  const key = computePrincipalCacheKey(tenantId, principal);
+  // Only a principal that can never change again (frozen, its scopes and attributes too; auth
+  // hands out one such object per verified token) may keep its key. Frozen stays frozen.
+  if (memo !== undefined || isImmutablePrincipal(principal)) memoizedKeys.set(principal, { tenantId, key });
+  return key;
+}
+
+/** The last key of each immutable principal object, with the tenant it was computed for. */
+const memoizedKeys = new WeakMap<RbacPrincipal, { readonly tenantId: string; readonly key: string | null }>();
+
+function isImmutablePrincipal(principal: RbacPrincipal): boolean {
+  return (
+    Object.isFrozen(principal) &&
+    (principal.scopes === undefined || Object.isFrozen(principal.scopes)) &&
+    (principal.attributes === undefined || isDeeplyFrozen(principal.attributes, 0))
+  );
+}
+
+function isDeeplyFrozen(value: unknown, depth: number): boolean {
+  if (typeof value !== 'object' || value === null) return true;
+  if (depth >= MAX_ATTRIBUTE_DEPTH || !Object.isFrozen(value)) return false;
+  // A Date is frozen only as an object; its time can still be set.
+  if (value instanceof Date) return false;
+  for (const child of Object.values(value)) {
+    if (!isDeeplyFrozen(child, depth + 1)) return false;
+  }
+  return true;
+}
+
+function computePrincipalCacheKey(tenantId: string, principal: RbacPrincipal): string | null {
   const attributes = principal.attributes === undefined ? '' : canonicalJson(principal.attributes, 0);
   if (attributes === null || attributes.length > MAX_ATTRIBUTE_KEY_LENGTH) return null;
   // JSON of an array: no separator inside an id can make two identities collide.

@@ -160,22 +160,64 @@ export function parsePermissionGuard<Request>(
  * authorizeRequest(binding, guard, req).then((outcome) => (outcome.allowed ? next() : refuse(outcome.error)), next);
  * ```
  */
-export async function authorizeRequest<Request>(
+export function authorizeRequest<Request>(
   binding: RbacBindingOptions<Request>,
   guard: PermissionGuard<Request>,
   request: Request,
 ): Promise<GuardOutcome> {
-  const principal = await binding.getPrincipal(request);
-  if (principal === null || principal === undefined) {
-    return {
-      allowed: false,
-      error: new RbacError('PRINCIPAL_REQUIRED', 'Authentication is required', { details: { permission: guard.permission } }),
-    };
+  let principal: MaybePromise<RbacPrincipal | null | undefined>;
+  try {
+    principal = binding.getPrincipal(request);
+  } catch (error) {
+    return Promise.reject(error);
   }
+  if (guard.resource !== undefined || guard.context !== undefined || isThenable(principal)) {
+    return authorizeWithLoaders(binding, guard, request, principal);
+  }
+  // The common case (a principal read synchronously, no loaders): nothing to await before the
+  // checker, so this costs the checker's promise and one `then`.
+  if (principal === null || principal === undefined) return Promise.resolve(principalRequired(guard));
+  let permissions: Promise<CompiledPermissions>;
+  try {
+    permissions = binding.checker.forPrincipal(principal, undefined);
+  } catch (error) {
+    return Promise.reject(error);
+  }
+  return permissions.then((compiled) => outcomeOf(guard, compiled, undefined, undefined));
+}
+
+async function authorizeWithLoaders<Request>(
+  binding: RbacBindingOptions<Request>,
+  guard: PermissionGuard<Request>,
+  request: Request,
+  read: MaybePromise<RbacPrincipal | null | undefined>,
+): Promise<GuardOutcome> {
+  const principal = await read;
+  if (principal === null || principal === undefined) return principalRequired(guard);
   const resource = guard.resource === undefined ? undefined : await guard.resource(request);
   const context = guard.context === undefined ? undefined : await guard.context(request);
   const tenantId = context?.tenantId;
   const permissions = await binding.checker.forPrincipal(principal, tenantId === undefined ? undefined : { tenantId });
+  return outcomeOf(guard, permissions, resource, context);
+}
+
+function isThenable<T>(value: MaybePromise<T>): value is PromiseLike<T> {
+  return typeof value === 'object' && value !== null && typeof (value as { then?: unknown }).then === 'function';
+}
+
+function principalRequired<Request>(guard: PermissionGuard<Request>): GuardOutcome {
+  return {
+    allowed: false,
+    error: new RbacError('PRINCIPAL_REQUIRED', 'Authentication is required', { details: { permission: guard.permission } }),
+  };
+}
+
+function outcomeOf<Request>(
+  guard: PermissionGuard<Request>,
+  permissions: CompiledPermissions,
+  resource: ResourceAttributes | undefined,
+  context: CheckContext | undefined,
+): GuardOutcome {
   if (permissions.can(guard.permission, resource, context)) return { allowed: true, permissions };
   return {
     allowed: false,
