@@ -28,12 +28,15 @@ export interface RevocationServiceOptions {
    */
   readonly channel?: RevocationChannel;
   /**
-   * How long a "not revoked" answer of the store is trusted for one token before the store is
-   * asked again: the bound on how long a revocation whose message was lost goes unnoticed.
-   * Default 5 000; `0` asks the store on every check. At most 300 000.
+   * How long a "not revoked" answer of the store is trusted before the store is asked again: the
+   * bound on how long a revocation whose message was lost goes unnoticed. An answer is
+   * remembered per subject `(sub, tid, sid)` and vouches for the token it named and for the
+   * subject's tokens issued after it (so a new token of a user this process has seen needs no
+   * round trip); see `createRevocationService`. Default 5 000; `0` asks the store on every check.
+   * At most 300 000.
    */
   readonly maxStalenessMs?: number;
-  /** Entries per in-memory map (revoked jtis, sessions, epochs, store answers). Default 100 000. */
+  /** Entries per in-memory map (revoked jtis, sessions, epochs, subject and token answers). Default 100 000. */
   readonly maxEntries?: number;
   readonly clock?: Clock;
   /**
@@ -101,10 +104,18 @@ function revokedBy(subject: RevocationSubject, state: RevocationState): boolean 
  * - Revoking writes the store first, applies the event to this process's view, then publishes
  *   it; when it resolves, every verify in this process already fails.
  * - `isRevoked` answers from memory (a boolean, synchronously) when the view revokes the
- *   subject, or when the store said "not revoked" for this token less than `maxStalenessMs`
- *   ago; otherwise it asks the store once (a promise). A store failure then rejects with
- *   `STORE_UNAVAILABLE`: it fails closed.
+ *   subject, or when a store check less than `maxStalenessMs` old vouches for it: a check names
+ *   one token's jti and its subject `(sub, tid, sid)`, and vouches for that token and for every
+ *   token of the subject issued after the check (a new token of a user seen recently costs no
+ *   round trip). Otherwise it asks the store once (a promise), naming the token's own jti. A
+ *   store failure then rejects with `STORE_UNAVAILABLE`: it fails closed.
+ * - A revocation whose message is lost is noticed at most `maxStalenessMs` after it was stored
+ *   (up to the clock skew between processes); the argument is on `createRevocationView`.
  * - Epochs revoke what was issued strictly before them (`issuedAtMs < epoch`, milliseconds).
+ *   `revokeUser` / `revokeTenant` raise the epoch to `now + 1`, so a token issued in the very
+ *   millisecond of the revocation (a refresh racing a password reset) is revoked too. Across
+ *   processes an epoch protects only up to the clock skew: a minting process whose clock runs
+ *   ahead by Δ issues tokens that survive a revocation made up to Δ before.
  * - When the channel reports that messages may have been lost (`onResync`), every remembered
  *   store answer is dropped, so the next check of every token asks the store.
  *
@@ -196,27 +207,25 @@ export function createRevocationService(options: RevocationServiceOptions): Revo
     }
   };
 
-  // A promise chain rather than an async function: this runs for every token seen for the first time.
-  const checkStore = (subject: RevocationSubject, checkedAt: number): Promise<boolean> => {
-    let pending: Promise<RevocationState>;
+  // An async function rather than a promise chain with a closure per call: this runs for every
+  // token no memo vouches for (a new user's first token, say).
+  const checkStore = async (subject: RevocationSubject, checkedAt: number): Promise<boolean> => {
+    let state: RevocationState;
     try {
-      pending = store.check({ jti: subject.jti, sessionId: subject.sid, userId: subject.sub, tenantId: subject.tid }, checkedAt);
+      // Always the jti of the token being checked: only then does the answer vouch for it.
+      state = await store.check({ jti: subject.jti, sessionId: subject.sid, userId: subject.sub, tenantId: subject.tid }, checkedAt);
     } catch (error) {
-      return Promise.reject(unavailable(error));
+      throw unavailable(error);
     }
-    return pending.then(
-      (state) => {
-        const revoked = revokedBy(subject, state);
-        view.learn(subject, state);
-        if (subscribed || revoked) view.remember(subject, checkedAt, revoked);
-        // An event that arrived during the round trip is in the view already.
-        return revoked || view.revokedLocally(subject, clock.now());
-      },
-      (error: unknown) => {
-        throw unavailable(error);
-      },
-    );
+    const revoked = revokedBy(subject, state);
+    view.learn(subject, state, checkedAt);
+    if (subscribed && !revoked) view.remember(subject, checkedAt);
+    // An event that arrived during the round trip is in the view already.
+    return revoked || view.revokedLocally(subject, clock.now());
   };
+
+  /** The epoch that revokes everything issued at or before `now` (whole milliseconds, as `iat_ms`). */
+  const epochAfterNow = () => Math.floor(clock.now()) + 1;
 
   return {
     async revokeToken(jti, untilMs) {
@@ -239,12 +248,12 @@ export function createRevocationService(options: RevocationServiceOptions): Revo
 
     async revokeUser(userId) {
       assertId(userId, 'userId');
-      return revoke(async () => ({ kind: 'user-epoch', id: userId, epoch: await store.raiseEpoch('user', userId, clock.now()) }));
+      return revoke(async () => ({ kind: 'user-epoch', id: userId, epoch: await store.raiseEpoch('user', userId, epochAfterNow()) }));
     },
 
     async revokeTenant(tenantId) {
       assertId(tenantId, 'tenantId');
-      return revoke(async () => ({ kind: 'tenant-epoch', id: tenantId, epoch: await store.raiseEpoch('tenant', tenantId, clock.now()) }));
+      return revoke(async () => ({ kind: 'tenant-epoch', id: tenantId, epoch: await store.raiseEpoch('tenant', tenantId, epochAfterNow()) }));
     },
 
     async announce(event) {
@@ -263,11 +272,7 @@ export function createRevocationService(options: RevocationServiceOptions): Revo
       assertSubject(subject);
       const now = clock.now();
       if (view.revokedLocally(subject, now)) return true;
-      const answer = view.checkedAnswer(subject);
-      if (answer !== undefined) {
-        if (answer.revoked) return true;
-        if (now - answer.checkedAt < maxStalenessMs) return false;
-      }
+      if (view.vouchedFor(subject, now, maxStalenessMs)) return false;
       return checkStore(subject, now);
     },
 

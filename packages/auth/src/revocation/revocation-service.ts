@@ -34,9 +34,9 @@ export interface RevocationSubject {
 export interface RevocationService {
   revokeToken(jti: string, untilMs: number): Promise<void>;
   revokeSession(sessionId: string, untilMs: number): Promise<void>;
-  /** Raises the user's epoch to now: every token issued to them before now is revoked. */
+  /** Raises the user's epoch to now + 1 ms: every token issued to them at or before now is revoked. */
   revokeUser(userId: string): Promise<void>;
-  /** Raises the tenant's epoch to now. */
+  /** Raises the tenant's epoch to now + 1 ms: every token of the tenant issued at or before now is revoked. */
   revokeTenant(tenantId: string): Promise<void>;
   /** Publishes an event that is not itself a store write (API key revoked, signing key retired). */
   announce(event: RevocationEvent): Promise<void>;

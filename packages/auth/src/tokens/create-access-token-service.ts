@@ -1,11 +1,12 @@
 import { type Clock, codedErrorFactory, createId, createParseOrThrow, systemClock } from '@tenantkit/core';
 import { currentTenantId } from '@tenantkit/tenant-context';
-import { CompactSign, type CompactJWSHeaderParameters, compactVerify } from 'jose';
+import { CompactSign, type CompactJWSHeaderParameters, type CompactVerifyResult, compactVerify } from 'jose';
 import { z } from 'zod';
 import { AuthError } from '../errors.js';
 import type { SigningKeySet } from '../keys/signing-key-set.js';
 import type { RevocationService } from '../revocation/revocation-service.js';
 import type { AccessTokenClaims, AccessTokenService } from './access-token-service.js';
+import { accessTokenRejection } from './access-token-rejection.js';
 import { readAccessTokenClaims } from './read-access-token-claims.js';
 import { type VerifiedTokenEntry, createVerifiedTokenCache } from './verified-token-cache.js';
 import { createWebCryptoKeyCache } from './web-crypto-key-cache.js';
@@ -85,7 +86,24 @@ const optionsSchema = z.strictObject({
   clock: z.custom<Clock>((value) => hasMethods(value, ['now']), 'must have now()').optional(),
 });
 
-const tenantIssuerSchema = z.strictObject({ issuer: issuerSchema.optional(), audience: issuerSchema.optional() }).optional();
+/** What `issuerSchema` accepts, or `undefined`. */
+const isOptionalIssuer = (value: unknown): value is string | undefined =>
+  value === undefined || (typeof value === 'string' && value.length >= 1 && value.length <= 2048);
+
+/**
+ * A `tenantIssuer` answer, hand-checked rather than by a schema: it runs on every first-sight
+ * verify of a tenant's token.
+ */
+const refuseTenantIssuer = () =>
+  new AuthError('CONFIGURATION_INVALID', 'tenantIssuer must return { issuer?, audience? } of non-empty strings, or undefined');
+
+function checkedTenantIssuer(value: unknown): TenantTokenIssuer {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw refuseTenantIssuer();
+  const { issuer, audience } = value as Record<string, unknown>;
+  if (!isOptionalIssuer(issuer) || !isOptionalIssuer(audience)) throw refuseTenantIssuer();
+  for (const name in value) if (name !== 'issuer' && name !== 'audience') throw refuseTenantIssuer();
+  return value as TenantTokenIssuer;
+}
 
 const idSchema = z.string().min(1).max(512);
 /** RFC 6749 section 3.3 scope-token characters: no space, quote or backslash. */
@@ -107,8 +125,9 @@ const VERIFY_OPTIONS = { algorithms: ['EdDSA', 'ES256', 'RS256', 'HS256'] };
 const MAX_TOKEN_LENGTH = 16_384;
 const encoder = new TextEncoder();
 
+/** Generic toward the client; which check failed is in `cause`, for logs only. */
 function tokenInvalid(reason: string, cause?: unknown): AuthError {
-  return new AuthError('TOKEN_INVALID', `The access token is invalid: ${reason}`, cause === undefined ? undefined : { cause });
+  return accessTokenRejection('TOKEN_INVALID', reason, cause);
 }
 
 /** RFC 9068: `at+jwt`, or the full media type `application/at+jwt` (media types ignore case). */
@@ -118,7 +137,7 @@ function isAccessTokenType(typ: unknown): boolean {
   return lower === 'at+jwt' || lower === 'application/at+jwt';
 }
 
-const revokedError = () => new AuthError('TOKEN_REVOKED', 'The access token has been revoked');
+const revokedError = () => accessTokenRejection('TOKEN_REVOKED', 'revoked by jti, session, user epoch or tenant epoch');
 const tenantMismatch = () => tokenInvalid('issued for another tenant');
 
 /**
@@ -132,7 +151,9 @@ const tenantMismatch = () => tokenInvalid('issued for another tenant');
  * token's tenant; `exp` passed or `nbf` ahead beyond the clock tolerance (`TOKEN_EXPIRED`); a
  * `tid` other than the requested tenant (or the ambient tenant scope); a revoked token
  * (`TOKEN_REVOKED`). Header parameters that point at keys (`jku`, `x5u`, `jwk`, `x5c`) are
- * never read: only the keyset's keys verify.
+ * never read: only the keyset's keys verify. The error messages are generic ("The access token
+ * is invalid", "… expired", "… was revoked"), so a 401 body never tells which check failed; the
+ * precise reason is the error's `cause` (an `Error`), for logs.
  *
  * A verified token is cached (bounded LRU keyed by the token's SHA-256, until its exp): a
  * repeated verify re-checks expiry, that its kid still verifies, the tenant and revocation,
@@ -173,11 +194,8 @@ export function createAccessTokenService(options: AccessTokenServiceOptions): Ac
       throw new AuthError('CONFIGURATION_INVALID', 'tenantIssuer threw', { cause: error });
     }
     if (override === undefined) return defaults;
-    const checked = tenantIssuerSchema.safeParse(override);
-    if (!checked.success || checked.data === undefined) {
-      throw new AuthError('CONFIGURATION_INVALID', 'tenantIssuer must return { issuer?, audience? } of non-empty strings, or undefined');
-    }
-    return { issuer: checked.data.issuer ?? defaults.issuer, audience: checked.data.audience ?? defaults.audience };
+    const checked = checkedTenantIssuer(override);
+    return { issuer: checked.issuer ?? defaults.issuer, audience: checked.audience ?? defaults.audience };
   };
   const claimRules = { expectedFor, clockToleranceSeconds };
 
@@ -195,8 +213,8 @@ export function createAccessTokenService(options: AccessTokenServiceOptions): Ac
     return requested;
   };
 
-  const toEntry = (payload: Uint8Array, kid: string, key: VerifiedTokenEntry['key'], cacheKey: string | undefined): VerifiedTokenEntry => {
-    const claims = readAccessTokenClaims(payload, clock.now(), claimRules);
+  const toEntry = (payload: Uint8Array, kid: string, key: VerifiedTokenEntry['key'], cacheKey: string | undefined, nowMs: number): VerifiedTokenEntry => {
+    const claims = readAccessTokenClaims(payload, nowMs, claimRules);
     const entry: VerifiedTokenEntry = {
       jti: claims.jti,
       sid: claims.sid,
@@ -212,33 +230,40 @@ export function createAccessTokenService(options: AccessTokenServiceOptions): Ac
     return entry;
   };
 
-  const mapVerifyError = (error: unknown): never => {
-    if (error instanceof AuthError) throw error;
-    throw tokenInvalid('malformed or bad signature', error);
+  /**
+   * Checks the protected header (parsed once, by jose) and names the key of its kid. One function
+   * for every token rather than a closure per verify: this is the first-sight path.
+   */
+  const resolveVerificationKey = (header: CompactJWSHeaderParameters) => {
+    // jose has refused unknown crit names already; we understand no extension at all.
+    if (header.crit !== undefined || header.b64 !== undefined) throw tokenInvalid('"crit" and "b64" are not supported');
+    if (!isAccessTokenType(header.typ)) throw tokenInvalid('"typ" is not at+jwt');
+    if (typeof header.kid !== 'string') throw tokenInvalid('"kid" is missing');
+    const verification = keys.verificationKey(header.kid);
+    if (verification === undefined) throw tokenInvalid('unknown or retired "kid"');
+    // Pinned: the key decides the algorithm, the header only has to agree.
+    if (header.alg !== verification.alg) throw tokenInvalid('"alg" is not the algorithm of the key');
+    return cryptoKeys.get(verification.alg, verification.key, 'verify');
   };
 
   /**
    * Signature, header and claims: everything about the token itself, nothing about the request.
-   * One jose compactVerify with the key the kid names; a promise chain, not an async function,
-   * since this is the first-sight path.
+   * One jose compactVerify with the key the kid names, one JSON.parse of the payload, claims
+   * checked by hand.
    */
-  const verifyToken = (token: string, cacheKey: string | undefined): Promise<VerifiedTokenEntry> => {
-    let kid = '';
-    let key: VerifiedTokenEntry['key'] | undefined;
-    const resolveKey = (header: CompactJWSHeaderParameters) => {
-      // jose has refused unknown crit names already; we understand no extension at all.
-      if (header.crit !== undefined || header.b64 !== undefined) throw tokenInvalid('"crit" and "b64" are not supported');
-      if (!isAccessTokenType(header.typ)) throw tokenInvalid('"typ" is not at+jwt');
-      if (typeof header.kid !== 'string') throw tokenInvalid('"kid" is missing');
-      const verification = keys.verificationKey(header.kid);
-      if (verification === undefined) throw tokenInvalid('unknown or retired "kid"');
-      // Pinned: the key decides the algorithm, the header only has to agree.
-      if (header.alg !== verification.alg) throw tokenInvalid('"alg" is not the algorithm of the key');
-      kid = header.kid;
-      key = verification.key;
-      return cryptoKeys.get(verification.alg, verification.key, 'verify');
-    };
-    return compactVerify(token, resolveKey, VERIFY_OPTIONS).then((verified) => toEntry(verified.payload, kid, key!, cacheKey), mapVerifyError);
+  const verifyToken = async (token: string, cacheKey: string | undefined, nowMs: number): Promise<VerifiedTokenEntry> => {
+    let verified: CompactVerifyResult;
+    try {
+      verified = await compactVerify(token, resolveVerificationKey, VERIFY_OPTIONS);
+    } catch (error) {
+      if (error instanceof AuthError) throw error;
+      throw tokenInvalid('malformed or bad signature', error);
+    }
+    const kid = verified.protectedHeader.kid as string;
+    // The key that verified (kids are never reused), unless it was retired meanwhile.
+    const verification = keys.verificationKey(kid);
+    if (verification === undefined) throw tokenInvalid('unknown or retired "kid"');
+    return toEntry(verified.payload, kid, verification.key, cacheKey, nowMs);
   };
 
   return {
@@ -287,14 +312,16 @@ export function createAccessTokenService(options: AccessTokenServiceOptions): Ac
     async verify(token, verifyOptions) {
       if (typeof token !== 'string' || token.length === 0 || token.length > MAX_TOKEN_LENGTH) throw tokenInvalid('not a compact JWS');
       const tenant = requestedTenant(verifyOptions);
+      const nowMs = clock.now();
+      // Hashed once: the same key looks the token up and, on a miss, stores it.
       const cacheKey = cache?.keyOf(token);
-      let entry = cacheKey === undefined ? undefined : cache!.get(cacheKey, clock.now());
+      let entry = cacheKey === undefined ? undefined : cache!.get(cacheKey, nowMs);
       if (entry !== undefined && keys.verificationKey(entry.kid)?.key !== entry.key) {
         // Retired (its grace window ended at the keyset's clock) or replaced since it was cached.
         cache!.delete(cacheKey!);
         throw tokenInvalid('unknown or retired "kid"');
       }
-      entry ??= await verifyToken(token, cacheKey);
+      if (entry === undefined) entry = await verifyToken(token, cacheKey, nowMs);
       if (tenant !== undefined && entry.claims.tid !== tenant) throw tenantMismatch();
       const revoked = revocation.isRevoked(entry);
       if (revoked === true || (revoked !== false && (await revoked))) throw revokedError();

@@ -33,6 +33,7 @@ export interface VerifiedTokenCache {
   keyOf(token: string): string;
   /** The live entry for `key`, refreshed as most recently used; an expired entry is dropped. */
   get(key: string, nowMs: number): VerifiedTokenEntry | undefined;
+  /** Stores a newly verified token, evicting the least recently used one when full. */
   set(key: string, entry: VerifiedTokenEntry): void;
   delete(key: string): void;
   /** Drops every entry verified with `kid`. */
@@ -71,13 +72,14 @@ export function createVerifiedTokenCache(maxEntries: number): VerifiedTokenCache
     },
 
     set(key, entry) {
-      entries.delete(key);
-      entries.set(key, entry);
-      while (entries.size > maxEntries) {
+      // Called after a miss, so the key is almost always new: one insert, and at most one
+      // eviction (the map never holds more than maxEntries). A key set twice (two verifies of
+      // one token racing) keeps its first place in the LRU order, which is harmless.
+      if (entries.size >= maxEntries && !entries.has(key)) {
         const oldest = entries.keys().next();
-        if (oldest.done === true) break;
-        entries.delete(oldest.value);
+        if (oldest.done !== true) entries.delete(oldest.value);
       }
+      entries.set(key, entry);
     },
 
     delete(key) {

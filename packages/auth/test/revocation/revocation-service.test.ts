@@ -107,13 +107,114 @@ describe('createRevocationService', () => {
     expect(store.checks).toBe(2);
   });
 
-  it('a memo is for one subject only: another jti, or the same jti with other fields, asks the store', async () => {
+  it('a memo is for one subject only: another sub, sid or tid, or an older token of the subject, asks the store', async () => {
     const { revocation, store, subject } = await setup();
     await revocation.isRevoked(subject());
     await revocation.isRevoked(subject({ jti: 'jti_2' }));
     await revocation.isRevoked(subject({ sub: 'usr_2' }));
     await revocation.isRevoked(subject({ sid: null }));
     expect(store.checks).toBe(4);
+  });
+
+  it('a store check names the jti of the token being checked', async () => {
+    const { revocation, store, subject } = await setup();
+    const check = vi.spyOn(store, 'check');
+    await revocation.isRevoked(subject({ jti: 'jti_named' }));
+    expect(check).toHaveBeenCalledWith({ jti: 'jti_named', sessionId: 'ses_1', userId: 'usr_1', tenantId: 'tnt_a' }, expect.any(Number));
+  });
+
+  it('a fresh subject memo answers from memory for a new token of the subject (issued after the check), until maxStalenessMs after the check', async () => {
+    const { revocation, store, clock, subject } = await setup({ maxStalenessMs: 5000 });
+    const checkedAt = clock.now();
+    await expect(revocation.isRevoked(subject())).resolves.toBe(false);
+    expect(store.checks).toBe(1);
+    clock.advance(10);
+    // Never seen, issued after the check: no round trip.
+    expect(revocation.isRevoked(subject({ jti: 'jti_new', issuedAtMs: clock.now() }))).toBe(false);
+    clock.set(checkedAt + 4999);
+    expect(revocation.isRevoked(subject({ jti: 'jti_newer', issuedAtMs: clock.now() }))).toBe(false);
+    expect(store.checks).toBe(1);
+    clock.set(checkedAt + 5000);
+    expect(revocation.isRevoked(subject({ jti: 'jti_newest', issuedAtMs: clock.now() }))).toBeInstanceOf(Promise);
+    expect(store.checks).toBe(2);
+  });
+
+  it('lost jti message: a token issued before the subject memo gets a store check of its own (that check could not have seen its revocation)', async () => {
+    const { revocation, store, clock, subject } = await setup({ maxStalenessMs: 5000 });
+    const old = subject({ jti: 'jti_old', issuedAtMs: clock.now() - 60_000 });
+    // Another process revoked jti_old; its message never arrived here.
+    await store.revokeToken('jti_old', clock.now() + 60_000);
+    clock.advance(1);
+    await expect(revocation.isRevoked(subject({ jti: 'jti_a', issuedAtMs: clock.now() - 30_000 }))).resolves.toBe(false);
+    // The subject memo is fresh, but says nothing about jti_old: the store is asked, with jti_old.
+    const answer = revocation.isRevoked(old);
+    expect(answer).toBeInstanceOf(Promise);
+    await expect(answer).resolves.toBe(true);
+    // A store answer that revokes is kept: no further round trip.
+    expect(revocation.isRevoked(old)).toBe(true);
+    expect(store.checks).toBe(2);
+  });
+
+  it('lost jti message: a token vouched for by its subject memo is refused at most maxStalenessMs after that check, even when other tokens refresh the memo', async () => {
+    const { revocation, store, clock, subject } = await setup({ maxStalenessMs: 5000 });
+    const a = subject({ jti: 'jti_a', issuedAtMs: clock.now() - 1000 });
+    const checkedAt = clock.now();
+    await expect(revocation.isRevoked(a)).resolves.toBe(false);
+    clock.advance(100);
+    const b = subject({ jti: 'jti_b', issuedAtMs: clock.now() });
+    expect(revocation.isRevoked(b)).toBe(false);
+    // b is revoked elsewhere at R = checkedAt + 200; the message is lost.
+    clock.advance(100);
+    await store.revokeToken('jti_b', clock.now() + 60_000);
+    clock.set(checkedAt + 4999);
+    expect(revocation.isRevoked(b)).toBe(false); // within the documented window
+    clock.set(checkedAt + 5000);
+    // a's check refreshes the subject memo first; it does not name jti_b...
+    await expect(revocation.isRevoked(a)).resolves.toBe(false);
+    // ...so it does not vouch for b, which was issued before it: b asks the store and is refused.
+    await expect(revocation.isRevoked(b)).resolves.toBe(true);
+  });
+
+  it('lost session message: a session the store reports revoked stays revoked here for every token of it', async () => {
+    const { revocation, store, clock, subject } = await setup();
+    await store.revokeSession('ses_1', clock.now() + 60_000);
+    await expect(revocation.isRevoked(subject())).resolves.toBe(true);
+    clock.advance(1);
+    expect(revocation.isRevoked(subject({ jti: 'jti_later', issuedAtMs: clock.now() }))).toBe(true);
+    expect(store.checks).toBe(1);
+  });
+
+  it('a subject memo answers only for its own subject: the same sid with another sub or tid, or the same sessionless sub with another tid, asks the store', async () => {
+    const { revocation, store, clock, subject } = await setup();
+    await revocation.isRevoked(subject());
+    await revocation.isRevoked(subject({ jti: 'jti_sessionless', sid: null }));
+    clock.advance(1);
+    const issuedAtMs = clock.now();
+    await revocation.isRevoked(subject({ jti: 'j2', sub: 'usr_2', issuedAtMs }));
+    await revocation.isRevoked(subject({ jti: 'j3', tid: 'tnt_b', issuedAtMs }));
+    await revocation.isRevoked(subject({ jti: 'j4', tid: null, issuedAtMs }));
+    await revocation.isRevoked(subject({ jti: 'j5', sid: null, tid: 'tnt_b', issuedAtMs }));
+    expect(store.checks).toBe(6);
+    // Each of them now has its own memo.
+    expect(revocation.isRevoked(subject({ jti: 'j6', tid: null, issuedAtMs: clock.now() + 1 }))).toBe(false);
+  });
+
+  it('lost jti message: a token\'s own memo expires maxStalenessMs after its check, even while other tokens keep the subject memo fresh', async () => {
+    const { revocation, store, clock, subject } = await setup({ maxStalenessMs: 5000 });
+    const start = clock.now();
+    const a = subject({ jti: 'jti_a', issuedAtMs: start - 1000 });
+    const b = subject({ jti: 'jti_b', issuedAtMs: start - 500 });
+    await expect(revocation.isRevoked(a)).resolves.toBe(false);
+    clock.set(start + 100);
+    await store.revokeToken('jti_a', start + 60_000); // message lost
+    clock.set(start + 3000);
+    await expect(revocation.isRevoked(b)).resolves.toBe(false); // refreshes the subject memo
+    expect(store.checks).toBe(2);
+    clock.set(start + 4999);
+    expect(revocation.isRevoked(a)).toBe(false); // within the documented window
+    clock.set(start + 5000);
+    await expect(revocation.isRevoked(a)).resolves.toBe(true);
+    expect(store.checks).toBe(3);
   });
 
   it('maxStalenessMs 0 asks the store on every check', async () => {
@@ -156,32 +257,38 @@ describe('createRevocationService', () => {
     await expect(revocation.isRevoked(subject({ sid: 'ses_2', jti: 'jti_3' }))).resolves.toBe(false);
   });
 
-  it('revokeUser raises the epoch to clock.now(): issued strictly before is revoked, at or after is not', async () => {
+  it('revokeUser raises the epoch to clock.now() + 1: issued at or before now (same millisecond included) is revoked, after is not', async () => {
     const { revocation, clock, subject, scripted } = await setup();
-    const epoch = clock.now();
+    const now = clock.now();
     await revocation.revokeUser('usr_1');
-    expect(scripted.published).toEqual([{ kind: 'user-epoch', id: 'usr_1', epoch }]);
-    expect(revocation.isRevoked(subject({ issuedAtMs: epoch - 1 }))).toBe(true);
-    await expect(revocation.isRevoked(subject({ jti: 'jti_same_ms', issuedAtMs: epoch }))).resolves.toBe(false);
-    await expect(revocation.isRevoked(subject({ jti: 'jti_after', issuedAtMs: epoch + 1 }))).resolves.toBe(false);
-    await expect(revocation.isRevoked(subject({ jti: 'jti_other_user', sub: 'usr_2', issuedAtMs: epoch - 1 }))).resolves.toBe(false);
+    expect(scripted.published).toEqual([{ kind: 'user-epoch', id: 'usr_1', epoch: now + 1 }]);
+    expect(revocation.isRevoked(subject({ issuedAtMs: now - 1 }))).toBe(true);
+    // Review finding 8: a token minted in the very millisecond of the revocation used to survive.
+    expect(revocation.isRevoked(subject({ jti: 'jti_same_ms', issuedAtMs: now }))).toBe(true);
+    await expect(revocation.isRevoked(subject({ jti: 'jti_after', issuedAtMs: now + 1 }))).resolves.toBe(false);
+    await expect(revocation.isRevoked(subject({ jti: 'jti_other_user', sub: 'usr_2', issuedAtMs: now }))).resolves.toBe(false);
   });
 
-  it('revokeTenant raises the tenant epoch', async () => {
-    const { revocation, clock, subject } = await setup();
-    const epoch = clock.now();
+  it('revokeTenant raises the tenant epoch to clock.now() + 1: a token of the same millisecond is revoked', async () => {
+    const { revocation, clock, subject, store } = await setup();
+    const now = clock.now();
     await revocation.revokeTenant('tnt_a');
-    expect(revocation.isRevoked(subject({ issuedAtMs: epoch - 1 }))).toBe(true);
-    await expect(revocation.isRevoked(subject({ jti: 'j2', tid: 'tnt_b', issuedAtMs: epoch - 1 }))).resolves.toBe(false);
-    await expect(revocation.isRevoked(subject({ jti: 'j3', tid: null, issuedAtMs: epoch - 1 }))).resolves.toBe(false);
+    expect(revocation.isRevoked(subject({ issuedAtMs: now - 1 }))).toBe(true);
+    expect(revocation.isRevoked(subject({ jti: 'j_same_ms', issuedAtMs: now }))).toBe(true);
+    await expect(revocation.isRevoked(subject({ jti: 'j_after', issuedAtMs: now + 1 }))).resolves.toBe(false);
+    await expect(revocation.isRevoked(subject({ jti: 'j2', tid: 'tnt_b', issuedAtMs: now }))).resolves.toBe(false);
+    await expect(revocation.isRevoked(subject({ jti: 'j3', tid: null, issuedAtMs: now }))).resolves.toBe(false);
+    // The stored epoch is the same one, for the processes that learn it from the store.
+    await expect(store.check({ jti: 'x', sessionId: null, userId: 'usr_9', tenantId: 'tnt_a' }, now)).resolves.toMatchObject({ tenantEpoch: now + 1 });
   });
 
   it('epochs from a store answer count, even without an event (another process revoked, message lost)', async () => {
     const { revocation, store, clock, subject } = await setup();
     await store.raiseEpoch('user', 'usr_1', clock.now());
     await expect(revocation.isRevoked(subject())).resolves.toBe(true);
-    // Remembered: a revoked answer is final for the token.
+    // Learned: the epoch now revokes from memory, this token and the user's other older ones.
     expect(revocation.isRevoked(subject())).toBe(true);
+    expect(revocation.isRevoked(subject({ jti: 'jti_2', sid: 'ses_2' }))).toBe(true);
   });
 
   it('applies events another process published', async () => {

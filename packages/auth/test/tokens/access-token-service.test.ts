@@ -1,11 +1,12 @@
 import { generateKeyPairSync } from 'node:crypto';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { createManualClock, type ManualClock } from '@tenantkit/core';
+import { createManualClock, type ManualClock, toErrorResponse } from '@tenantkit/core';
 import { runAsSystem, runWithTenant } from '@tenantkit/tenant-context';
 import { decodeProtectedHeader, decodeJwt } from 'jose';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { memoryRevocationStore } from '../../src/adapters/memory/memory-revocation-store.js';
+import type { AuthError } from '../../src/errors.js';
 import { createSigningKeySet } from '../../src/keys/create-signing-key-set.js';
 import { generateSigningKey } from '../../src/keys/generate-signing-key.js';
 import type { SigningKeySet } from '../../src/keys/signing-key-set.js';
@@ -206,6 +207,19 @@ describe('options', () => {
     ];
     for (const options of bad) expect(() => createAccessTokenService(options as never)).toThrow(expect.objectContaining({ code: 'CONFIGURATION_INVALID' }));
     expect(() => createAccessTokenService({ ...base, clockToleranceSeconds: 300, cache: false })).not.toThrow();
+  });
+
+  it('a tenantIssuer answer that is not { issuer?, audience? } of non-empty strings is CONFIGURATION_INVALID, on issue and on verify', async () => {
+    const { keys, revocation, clock } = await fixture();
+    const plain = createAccessTokenService({ keys, issuer: ISSUER, audience: AUDIENCE, revocation, clock });
+    const issued = await plain.issue({ userId: 'usr_1', tenantId: 'tnt_a', sessionId: null });
+    for (const answer of [null, 'https://x', [], { issuer: '' }, { audience: 42 }, { issuer: 'x'.repeat(2049) }, { issuer: 'https://x', extra: 1 }]) {
+      const tokens = createAccessTokenService({ keys, issuer: ISSUER, audience: AUDIENCE, revocation, clock, cache: false, tenantIssuer: () => answer as never });
+      await expect(tokens.issue({ userId: 'usr_1', tenantId: 'tnt_a', sessionId: null })).rejects.toMatchObject({ code: 'CONFIGURATION_INVALID' });
+      await expect(tokens.verify(issued.token)).rejects.toMatchObject({ code: 'CONFIGURATION_INVALID' });
+    }
+    const partial = createAccessTokenService({ keys, issuer: ISSUER, audience: AUDIENCE, revocation, clock, tenantIssuer: () => ({ issuer: ISSUER }) });
+    await expect(partial.verify(issued.token)).resolves.toMatchObject({ iss: ISSUER, aud: AUDIENCE });
   });
 });
 
@@ -678,5 +692,77 @@ describe('verified-token cache', () => {
     const again = await tokens.verify(issued.token);
     expect(again).toEqual(first);
     expect(again).not.toBe(first);
+  });
+});
+
+describe('review findings', () => {
+  it('401 bodies do not say which check failed (finding 11): generic message per code, no details, the reason only in cause', async () => {
+    const { tokens, keys, clock, revocation, claims } = await fixture();
+    const issued = await tokens.issue({ userId: 'usr_1', tenantId: 'tnt_a', sessionId: 'ses_1' });
+    const [header, payload, signature] = issued.token.split('.') as [string, string, string];
+    const retiredKidToken = handSignedToken({ alg: 'RS256', kid: 'k-rsa', typ: 'at+jwt' }, claims(), RSA);
+    keys.retire('k-rsa');
+    const hourAgo = Math.floor(clock.now() / 1000) - 3600;
+    const refusals: Array<[string, () => Promise<unknown>]> = [
+      ['TOKEN_INVALID', () => tokens.verify(issued.token, { tenantId: 'tnt_b' })],
+      ['TOKEN_INVALID', () => tokens.verify(retiredKidToken)],
+      ['TOKEN_INVALID', () => tokens.verify(handSignedToken({ ...HEADER, kid: 'k-unknown' }, claims(), ED))],
+      ['TOKEN_INVALID', () => tokens.verify(handSignedToken({ ...HEADER, alg: 'RS256' }, claims(), RSA))],
+      ['TOKEN_INVALID', () => tokens.verify(handSignedToken({ ...HEADER, typ: 'JWT' }, claims(), ED))],
+      ['TOKEN_INVALID', () => tokens.verify(handSignedToken(HEADER, claims({ iss: 'https://evil.example.com' }), ED))],
+      ['TOKEN_INVALID', () => tokens.verify(`${header}.${payload}.${signature.slice(0, 10)}${signature[10] === 'A' ? 'B' : 'A'}${signature.slice(11)}`)],
+      ['TOKEN_EXPIRED', () => tokens.verify(handSignedToken(HEADER, claims({ iat: hourAgo - 60, iat_ms: (hourAgo - 60) * 1000, exp: hourAgo }), ED))],
+      ['TOKEN_EXPIRED', () => tokens.verify(handSignedToken(HEADER, claims({ nbf: hourAgo + 7200 }), ED))],
+    ];
+    refusals.push(['TOKEN_REVOKED', async () => {
+      await revocation.revokeSession('ses_1', clock.now() + MINUTE);
+      return tokens.verify(issued.token, { tenantId: 'tnt_a' });
+    }]);
+    const messages = { TOKEN_INVALID: 'The access token is invalid', TOKEN_EXPIRED: 'The access token expired', TOKEN_REVOKED: 'The access token was revoked' };
+    const reasons = new Set<string>();
+    for (const [expected, verify] of refusals) {
+      const error = (await rejection(verify())) as AuthError;
+      expect(error).toMatchObject({ code: expected, message: messages[expected as keyof typeof messages], details: undefined });
+      expect(toErrorResponse(error).body).toEqual({ error: { code: expected, message: messages[expected as keyof typeof messages] } });
+      // For logs: the precise reason stays on the error, out of the body.
+      expect(error.cause).toBeInstanceOf(Error);
+      reasons.add((error.cause as Error).message);
+    }
+    // Every check names itself (an unknown and a retired kid read alike).
+    expect(reasons.size).toBe(refusals.length - 1);
+    expect([...reasons].some((reason) => reason.includes('another tenant'))).toBe(true);
+  });
+
+  it('same millisecond (finding 8): a token issued in the millisecond of revokeTenant or revokeUser fails verify, one issued a millisecond later passes', async () => {
+    const { tokens, revocation, clock } = await fixture();
+    const tenantToken = await tokens.issue({ userId: 'usr_1', tenantId: 'tnt_a', sessionId: 'ses_1' });
+    await revocation.revokeTenant('tnt_a');
+    await expect(tokens.verify(tenantToken.token, { tenantId: 'tnt_a' })).rejects.toMatchObject({ code: 'TOKEN_REVOKED' });
+    const userToken = await tokens.issue({ userId: 'usr_2', tenantId: 'tnt_b', sessionId: 'ses_2' });
+    await revocation.revokeUser('usr_2');
+    await expect(tokens.verify(userToken.token, { tenantId: 'tnt_b' })).rejects.toMatchObject({ code: 'TOKEN_REVOKED' });
+    clock.advance(1);
+    const later = await tokens.issue({ userId: 'usr_2', tenantId: 'tnt_a', sessionId: 'ses_3' });
+    await expect(tokens.verify(later.token, { tenantId: 'tnt_a' })).resolves.toMatchObject({ sub: 'usr_2' });
+  });
+
+  it('a new token of a user verified moments ago needs no revocation store round trip; a token issued before that check does', async () => {
+    const store = memoryRevocationStore();
+    const check = vi.spyOn(store, 'check');
+    const { tokens, clock } = await fixture({}, store);
+    const older = await tokens.issue({ userId: 'usr_1', tenantId: 'tnt_a', sessionId: 'ses_1' });
+    const first = await tokens.issue({ userId: 'usr_1', tenantId: 'tnt_a', sessionId: 'ses_1' });
+    // Let the revocation service subscribe (until then no answer is trusted from memory).
+    await Promise.resolve();
+    clock.advance(1);
+    await tokens.verify(first.token);
+    expect(check).toHaveBeenCalledTimes(1);
+    clock.advance(1);
+    const refreshed = await tokens.issue({ userId: 'usr_1', tenantId: 'tnt_a', sessionId: 'ses_1' });
+    await tokens.verify(refreshed.token);
+    expect(check).toHaveBeenCalledTimes(1);
+    await tokens.verify(older.token);
+    expect(check).toHaveBeenCalledTimes(2);
+    expect(check).toHaveBeenLastCalledWith(expect.objectContaining({ jti: decodeJwt(older.token).jti }), expect.any(Number));
   });
 });
