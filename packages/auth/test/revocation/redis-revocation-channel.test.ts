@@ -12,6 +12,10 @@ import type { RevocationChannel, RevocationEvent, RevocationStore } from '../../
 import type { AccessTokenService } from '../../src/tokens/access-token-service.js';
 import { createAccessTokenService } from '../../src/tokens/create-access-token-service.js';
 
+// Pub/sub delivery on a loaded CI machine (2 cores, the whole suite in parallel) can take over
+// vi.waitFor's 1 s default; the assertions are about delivery, not latency.
+const pubSubDelivery = { timeout: 5_000, interval: 20 };
+
 const code = (c: string) => expect.objectContaining({ code: c });
 
 describe('redisRevocationChannel options', () => {
@@ -104,7 +108,7 @@ await describeWithService('redis', 'Redis revocation channel', () => {
     await vi.waitFor(() => {
       expect(atFirst).toEqual(events);
       expect(atSecond).toEqual(events);
-    });
+    }, pubSubDelivery);
   });
 
   it('ignores malformed messages (never trusted), reports them, and keeps delivering', async () => {
@@ -125,7 +129,7 @@ await describeWithService('redis', 'Redis revocation channel', () => {
     ];
     for (const message of garbage) await admin.publish(channelName, message);
     await admin.publish(channelName, '{"v":1,"event":{"kind":"api-key","id":"key_ok"}}');
-    await vi.waitFor(() => expect(seen).toEqual([{ kind: 'api-key', id: 'key_ok' }]));
+    await vi.waitFor(() => expect(seen).toEqual([{ kind: 'api-key', id: 'key_ok' }]), pubSubDelivery);
     expect(errors).toEqual(garbage.map(() => code('VALIDATION_FAILED')));
   });
 
@@ -166,11 +170,11 @@ await describeWithService('redis', 'Redis revocation channel', () => {
       },
     );
     await channel.publish({ kind: 'api-key', id: 'before' });
-    await vi.waitFor(() => expect(seen).toHaveLength(1));
+    await vi.waitFor(() => expect(seen).toHaveLength(1), pubSubDelivery);
     await admin.client('KILL', 'ID', await clientIdByName(admin, connectionName));
     await vi.waitFor(() => expect(resyncs).toBe(1), { timeout: 10_000 });
     await channel.publish({ kind: 'api-key', id: 'after' });
-    await vi.waitFor(() => expect(seen.map((event) => event.id)).toEqual(['before', 'after']));
+    await vi.waitFor(() => expect(seen.map((event) => event.id)).toEqual(['before', 'after']), pubSubDelivery);
   });
 
   describe('two processes: separate revocation services sharing one store and a Redis channel', () => {
@@ -196,14 +200,14 @@ await describeWithService('redis', 'Redis revocation channel', () => {
       };
       const a = await start();
       const b = await start();
-      await vi.waitFor(async () => expect(await numberOfSubscribers(admin, channelName)).toBe(2));
+      await vi.waitFor(async () => expect(await numberOfSubscribers(admin, channelName)).toBe(2), pubSubDelivery);
       // Both services finished subscribing (and trust their memo) once a probe goes through.
       const heard: RevocationEvent[] = [];
       b.revocation.onEvent((event) => heard.push(event));
       await vi.waitFor(async () => {
         await a.revocation.announce({ kind: 'api-key', id: 'probe' });
         expect(heard.length).toBeGreaterThan(0);
-      });
+      }, pubSubDelivery);
       return { a, b, clock };
     }
 

@@ -9,6 +9,10 @@ import { createRbac } from '../../src/create-rbac.js';
 import type { InvalidationChannel } from '../../src/invalidation/invalidation-channel.js';
 import { syncPolicy } from '../../src/policy/sync-policy.js';
 
+// Pub/sub delivery on a loaded CI machine (2 cores, the whole suite in parallel) can take over
+// vi.waitFor's 1 s default; the assertions are about delivery, not latency.
+const pubSubDelivery = { timeout: 5_000, interval: 20 };
+
 const code = (c: string) => expect.objectContaining({ code: c });
 
 describe('invalidation messages', () => {
@@ -137,7 +141,7 @@ await describeWithService('redis', 'Redis invalidation channel on a single node'
     await vi.waitFor(() => {
       expect(atFirst.received).toEqual(['tnt_a', null, 'tnt_b']);
       expect(atSecond.received).toEqual(['tnt_a', null, 'tnt_b']);
-    });
+    }, pubSubDelivery);
   });
 
   it('keeps channels of different names apart', async () => {
@@ -149,7 +153,7 @@ await describeWithService('redis', 'Redis invalidation channel on a single node'
     await one.subscribe(atOne.listener);
     await one.publish('tnt_a');
     await other.publish('tnt_b');
-    await vi.waitFor(() => expect(atOther.received).toEqual(['tnt_b']));
+    await vi.waitFor(() => expect(atOther.received).toEqual(['tnt_b']), pubSubDelivery);
     expect(atOne.received).toEqual(['tnt_a']);
   });
 
@@ -162,7 +166,7 @@ await describeWithService('redis', 'Redis invalidation channel on a single node'
     await admin.publish(name, 'not json');
     await admin.publish(name, '{"v":1,"tenantId":"../../etc"}');
     await admin.publish(name, '{"v":1,"tenantId":"tnt_ok"}');
-    await vi.waitFor(() => expect(seen.received).toEqual(['tnt_ok']));
+    await vi.waitFor(() => expect(seen.received).toEqual(['tnt_ok']), pubSubDelivery);
     expect(errors).toEqual([code('VALIDATION_FAILED'), code('VALIDATION_FAILED')]);
   });
 
@@ -182,7 +186,7 @@ await describeWithService('redis', 'Redis invalidation channel on a single node'
     await channel.subscribe(seen.listener);
     await channel.publish('tnt_a');
     await channel.publish('tnt_b');
-    await vi.waitFor(() => expect(seen.received).toEqual(['tnt_a', 'tnt_b']));
+    await vi.waitFor(() => expect(seen.received).toEqual(['tnt_a', 'tnt_b']), pubSubDelivery);
   });
 
   it('subscribes on the first listener and unsubscribes when the last one leaves', async () => {
@@ -198,7 +202,7 @@ await describeWithService('redis', 'Redis invalidation channel on a single node'
     await removeFirst();
     await removeFirst(); // idempotent
     await channel.publish('tnt_a');
-    await vi.waitFor(() => expect(second.received).toEqual(['tnt_a']));
+    await vi.waitFor(() => expect(second.received).toEqual(['tnt_a']), pubSubDelivery);
     expect(first.received).toEqual([]);
 
     await removeSecond();
@@ -261,7 +265,7 @@ await describeWithService('redis', 'Redis invalidation channel on a single node'
     await channel.subscribe(seen.listener, seen.onResync);
     await channel.subscribe(other.listener); // no onResync: fine
     await channel.publish('tnt_before');
-    await vi.waitFor(() => expect(seen.received).toEqual(['tnt_before']));
+    await vi.waitFor(() => expect(seen.received).toEqual(['tnt_before']), pubSubDelivery);
     expect(seen.resyncs).toBe(0);
 
     const id = await clientIdByName(admin, connectionName);
@@ -270,7 +274,7 @@ await describeWithService('redis', 'Redis invalidation channel on a single node'
     await vi.waitFor(() => expect(seen.resyncs).toBe(1), { timeout: 10_000 });
     expect(await numberOfSubscribers(admin, name)).toBe(1);
     await channel.publish('tnt_after');
-    await vi.waitFor(() => expect(seen.received).toEqual(['tnt_before', 'tnt_after']));
+    await vi.waitFor(() => expect(seen.received).toEqual(['tnt_before', 'tnt_after']), pubSubDelivery);
     expect(other.received).toEqual(['tnt_before', 'tnt_after']);
   });
 
@@ -283,7 +287,7 @@ await describeWithService('redis', 'Redis invalidation channel on a single node'
     const first = createRbac({ store, clock, invalidation: open({ publisher: connect(), channel: name }), cache: { maxStalenessMs: 60_000 } });
     const second = createRbac({ store, clock, invalidation: open({ publisher: connect(), channel: name }), cache: { maxStalenessMs: 60_000 } });
     try {
-      await vi.waitFor(async () => expect(await numberOfSubscribers(admin, name)).toBe(2));
+      await vi.waitFor(async () => expect(await numberOfSubscribers(admin, name)).toBe(2), pubSubDelivery);
       const alice = { id: 'usr_1' };
       expect(await second.can(alice, 'docs:read', undefined, { tenantId: 'tnt_a' })).toBe(false);
       // Written behind both processes' backs: nobody announced it yet.
@@ -293,7 +297,7 @@ await describeWithService('redis', 'Redis invalidation channel on a single node'
       });
       expect(await second.can(alice, 'docs:read', undefined, { tenantId: 'tnt_a' })).toBe(false);
       await first.invalidateTenant('tnt_a');
-      await vi.waitFor(async () => expect(await second.can(alice, 'docs:read', undefined, { tenantId: 'tnt_a' })).toBe(true));
+      await vi.waitFor(async () => expect(await second.can(alice, 'docs:read', undefined, { tenantId: 'tnt_a' })).toBe(true), pubSubDelivery);
     } finally {
       await first.close();
       await second.close();
@@ -345,7 +349,7 @@ await describeWithRedisCluster('Redis invalidation channel on a Redis Cluster', 
     await vi.waitFor(() => {
       expect([...atFirst.received].sort()).toEqual(tenants);
       expect([...atSecond.received].sort()).toEqual(tenants);
-    });
+    }, pubSubDelivery);
   });
 
   it('publishes through one node and hears it on a subscriber connected to every other node', async () => {
@@ -368,7 +372,7 @@ await describeWithRedisCluster('Redis invalidation channel on a Redis Cluster', 
       await publisher.publish('tnt_x');
       await vi.waitFor(() => {
         for (const { seen } of listening) expect(seen.received).toEqual(['tnt_x']);
-      });
+      }, pubSubDelivery);
     } finally {
       for (const { channel } of listening) await channel.close();
       for (const client of nodeClients) client.disconnect();
