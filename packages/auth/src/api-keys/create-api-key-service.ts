@@ -1,4 +1,4 @@
-import { codedErrorFactory, createParseOrThrow, isTenantkitError, systemClock } from '@tenantkit/core';
+import { isTenantkitError, systemClock } from '@tenantkit/core';
 import { assertConcretePermission } from '@tenantkit/rbac';
 import { currentTenantId } from '@tenantkit/tenant-context';
 import { z } from 'zod';
@@ -11,8 +11,8 @@ import type { ApiKeyService, CreateApiKeyInput, CreatedApiKey } from './api-key-
 import { apiKeyServiceOptionsSchema, type ApiKeyServiceOptions } from './api-key-service-options.js';
 import { apiKeyUsageTracker } from './api-key-usage-tracker.js';
 import { verifiedApiKeyCache, type VerifiedApiKey } from './verified-api-key-cache.js';
+import { parseAuthInput as parseOrThrow } from '../parse-auth-input.js';
 
-const parseOrThrow = createParseOrThrow(codedErrorFactory(AuthError));
 
 /** The most scopes one key may carry. */
 const MAX_SCOPES = 100;

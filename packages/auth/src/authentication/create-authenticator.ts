@@ -1,4 +1,3 @@
-import { codedErrorFactory, createParseOrThrow } from '@tenantkit/core';
 import { currentTenantId } from '@tenantkit/tenant-context';
 import { z } from 'zod';
 import type { ApiKeyService } from '../api-keys/api-key-service.js';
@@ -11,8 +10,8 @@ import { parseBearerToken } from './bearer-token.js';
 import { accessTokenPrincipal, sessionPrincipal } from './credential-principals.js';
 import { readSessionCookie } from './session-cookie.js';
 import { wwwAuthenticateChallenge } from './www-authenticate-challenge.js';
+import { parseAuthInput as parseOrThrow } from '../parse-auth-input.js';
 
-const parseOrThrow = createParseOrThrow(codedErrorFactory(AuthError));
 
 /**
  * Options of {@link createAuthenticator}, validated when it is called (`CONFIGURATION_INVALID`).

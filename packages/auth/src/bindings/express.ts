@@ -5,13 +5,13 @@
  * @packageDocumentation
  * @module @tenantkit/auth/express
  */
-import { codedErrorFactory, createParseOrThrow } from '@tenantkit/core';
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import { z } from 'zod';
 import type { Authenticator } from '../authenticator.js';
 import { authRefusals, type AuthRefusal } from '../authentication/auth-failure-response.js';
 import { AuthError } from '../errors.js';
 import type { AuthPrincipal } from '../principal.js';
+import { parseAuthInput as parseOrThrow } from '../parse-auth-input.js';
 
 declare global {
   // Express's own request type is declared in this namespace (express-serve-static-core's
@@ -83,7 +83,6 @@ export interface AuthMiddleware {
   authenticate(options?: AuthenticateOptions): RequestHandler;
 }
 
-const parseOrThrow = createParseOrThrow(codedErrorFactory(AuthError));
 
 const optionsSchema = z.strictObject({
   authenticator: z.custom<Authenticator>(

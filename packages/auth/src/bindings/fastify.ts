@@ -5,7 +5,6 @@
  * @packageDocumentation
  * @module @tenantkit/auth/fastify
  */
-import { codedErrorFactory, createParseOrThrow } from '@tenantkit/core';
 import type { FastifyPluginCallback, FastifyReply, FastifyRequest, HookHandlerDoneFunction, RouteOptions } from 'fastify';
 import fp from 'fastify-plugin';
 import { z } from 'zod';
@@ -13,6 +12,7 @@ import type { Authenticator } from '../authenticator.js';
 import { authRefusals, type AuthRefusal } from '../authentication/auth-failure-response.js';
 import { AuthError } from '../errors.js';
 import type { AuthPrincipal } from '../principal.js';
+import { parseAuthInput as parseOrThrow } from '../parse-auth-input.js';
 
 /**
  * A route's `config.auth`:
@@ -60,7 +60,6 @@ export interface AuthPluginOptions {
   default?: 'required' | 'optional';
 }
 
-const parseOrThrow = createParseOrThrow(codedErrorFactory(AuthError));
 
 const TENANT_PLUGIN = '@tenantkit/tenant-context';
 const WHAT_ROUTE = 'config.auth';

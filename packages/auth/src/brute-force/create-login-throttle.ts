@@ -1,10 +1,11 @@
 import { createHash } from 'node:crypto';
-import { codedErrorFactory, createParseOrThrow, isTenantkitError, type Clock } from '@tenantkit/core';
+import { isTenantkitError, type Clock } from '@tenantkit/core';
 import { createRateLimiter, type PolicyOutcome, type RateLimiter, type RateLimitStore, type RateLimitSubject } from '@tenantkit/ratelimit';
 import { z } from 'zod';
 import { AuthError } from '../errors.js';
 import type { LoginAttemptCharge, LoginThrottle } from './login-throttle.js';
 import { progressiveDelayMs, type ProgressiveDelay } from './progressive-delay.js';
+import { parseAuthInput as parseOrThrow } from '../parse-auth-input.js';
 
 /**
  * Options of {@link createLoginThrottle}, validated when it is called (`CONFIGURATION_INVALID`).
@@ -52,7 +53,6 @@ export interface LoginThrottleOptions {
   readonly clock?: Clock;
 }
 
-const parseOrThrow = createParseOrThrow(codedErrorFactory(AuthError));
 
 // The rate limiter's own bounds: windows and blocks up to 24 days, key prefixes without braces.
 const MAX_SECONDS = 2_073_600;

@@ -1,6 +1,3 @@
-import { codedErrorFactory, createParseOrThrow } from '@tenantkit/core';
-import { AuthError } from '../errors.js';
-
 /**
  * Validates a value with a zod schema or throws an `AuthError` with the given code, listing every
  * issue (`VALIDATION_FAILED` for flow input, `CONFIGURATION_INVALID` for `createAuth` options).
@@ -10,4 +7,4 @@ import { AuthError } from '../errors.js';
  * const input = parseFlowInput(signUpInputSchema, raw, 'VALIDATION_FAILED', 'sign-up input');
  * ```
  */
-export const parseFlowInput = createParseOrThrow(codedErrorFactory(AuthError));
+export { parseAuthInput as parseFlowInput } from '../parse-auth-input.js';

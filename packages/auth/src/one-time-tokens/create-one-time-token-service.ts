@@ -1,10 +1,11 @@
-import { codedErrorFactory, createParseOrThrow, createSecretToken, systemClock, type Clock } from '@tenantkit/core';
+import { createSecretToken, systemClock, type Clock } from '@tenantkit/core';
 import { z } from 'zod';
 import { AuthError } from '../errors.js';
 import { hashSecret } from '../secrets/hash-secret.js';
 import type { OneTimeTokenPurpose, OneTimeTokenRecord, OneTimeTokenStore } from '../store.js';
 import { assertLinkPath, buildOneTimeTokenLink, defaultOneTimeTokenPaths, parseLinkBaseUrl } from './one-time-token-links.js';
 import type { IssuedOneTimeToken, OneTimeTokenService } from './one-time-token-service.js';
+import { parseAuthInput as parseOrThrow } from '../parse-auth-input.js';
 
 /**
  * Where one-time-token links point. Only configuration decides: the service has no parameter
@@ -60,7 +61,6 @@ export interface OneTimeTokenServiceOptions {
   readonly clock?: Clock;
 }
 
-const parseOrThrow = createParseOrThrow(codedErrorFactory(AuthError));
 
 const PURPOSES = ['password-reset', 'email-verification', 'invitation'] as const satisfies readonly OneTimeTokenPurpose[];
 const DEFAULT_TTL_SECONDS: Readonly<Record<OneTimeTokenPurpose, number>> = {

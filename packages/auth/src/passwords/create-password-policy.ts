@@ -1,10 +1,10 @@
-import { codedErrorFactory, createParseOrThrow } from '@tenantkit/core';
 import { z } from 'zod';
 import { AuthError } from '../errors.js';
 import { defaultPasswordPolicyRules } from './default-password-policy-rules.js';
 import { compileBlocklist, findPasswordViolations } from './find-password-violations.js';
 import type { PasswordPolicy, PasswordPolicyRules } from './password-policy.js';
 import { partialPasswordRulesSchema } from './password-rules-schema.js';
+import { parseAuthInput as parseOrThrow } from '../parse-auth-input.js';
 
 /**
  * A tenant's changes to the password rules: looked up on every check (cache inside it if the
@@ -40,7 +40,6 @@ export interface PasswordPolicyOptions {
   readonly tenantOverrides?: PasswordPolicyTenantOverrides;
 }
 
-const parseOrThrow = createParseOrThrow(codedErrorFactory(AuthError));
 
 const optionsSchema = z.strictObject({
   rules: partialPasswordRulesSchema.optional(),

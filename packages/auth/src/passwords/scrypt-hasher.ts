@@ -1,5 +1,4 @@
 import { randomBytes, scrypt, timingSafeEqual, type ScryptOptions } from 'node:crypto';
-import { codedErrorFactory, createParseOrThrow } from '@tenantkit/core';
 import { z } from 'zod';
 import { AuthError } from '../errors.js';
 import type { PasswordHasher } from './password-hasher.js';
@@ -11,6 +10,7 @@ import {
   scryptParametersWithinLimits,
   type ScryptParameters,
 } from './scrypt-phc-string.js';
+import { parseAuthInput as parseOrThrow } from '../parse-auth-input.js';
 
 /**
  * Options of {@link createScryptHasher}, validated when it is called (`CONFIGURATION_INVALID`).
@@ -49,7 +49,6 @@ export interface ScryptHasherOptions {
   readonly maxConcurrent?: number;
 }
 
-const parseOrThrow = createParseOrThrow(codedErrorFactory(AuthError));
 
 const optionsSchema = z
   .strictObject({

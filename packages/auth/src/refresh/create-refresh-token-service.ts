@@ -1,4 +1,4 @@
-import { codedErrorFactory, createParseOrThrow, systemClock, type Clock } from '@tenantkit/core';
+import { systemClock, type Clock } from '@tenantkit/core';
 import { z } from 'zod';
 import { AuthError } from '../errors.js';
 import { hashSecret } from '../secrets/hash-secret.js';
@@ -6,6 +6,7 @@ import type { RefreshFamilyRecord, RefreshTokenRecord, RefreshTokenStore } from 
 import type { MintAccessToken, RefreshTokenService, TokenPair } from './refresh-token-service.js';
 import { composeRefreshToken, createFamilySecret, familyIdOf, parseRefreshToken } from './refresh-token-format.js';
 import { sealSuccessor, unsealSuccessor } from './successor-seal.js';
+import { parseAuthInput as parseOrThrow } from '../parse-auth-input.js';
 
 /**
  * Options of {@link createRefreshTokenService}.
@@ -45,7 +46,6 @@ export interface RefreshTokenServiceOptions {
 const DAY_SECONDS = 86_400;
 const MAX_LIFETIME_SECONDS = 3_650 * DAY_SECONDS;
 
-const parseOrThrow = createParseOrThrow(codedErrorFactory(AuthError));
 
 function hasMethods(value: unknown, methods: readonly string[]): boolean {
   return typeof value === 'object' && value !== null && methods.every((method) => typeof (value as Record<string, unknown>)[method] === 'function');

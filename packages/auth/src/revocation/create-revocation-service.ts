@@ -1,4 +1,4 @@
-import { type Clock, codedErrorFactory, createParseOrThrow, systemClock } from '@tenantkit/core';
+import { type Clock, systemClock } from '@tenantkit/core';
 import { z } from 'zod';
 import { AuthError } from '../errors.js';
 import type { RevocationChannel, RevocationEvent, RevocationState, RevocationStore } from '../store.js';
@@ -6,6 +6,7 @@ import { createInProcessRevocationChannel } from './in-process-revocation-channe
 import { revocationEventSchema } from './revocation-event-schema.js';
 import type { RevocationService, RevocationSubject } from './revocation-service.js';
 import { createRevocationView } from './revocation-view.js';
+import { parseAuthInput as parseOrThrow } from '../parse-auth-input.js';
 
 /**
  * Options of {@link createRevocationService}, validated when it is called
@@ -46,7 +47,6 @@ export interface RevocationServiceOptions {
   readonly onError?: (error: unknown) => void;
 }
 
-const parseOrThrow = createParseOrThrow(codedErrorFactory(AuthError));
 
 const hasMethods = (value: unknown, names: readonly string[]) =>
   typeof value === 'object' && value !== null && names.every((name) => typeof (value as Record<string, unknown>)[name] === 'function');

@@ -1,10 +1,11 @@
-import { codedErrorFactory, createId, createParseOrThrow, createSecretToken, systemClock, type Clock } from '@tenantkit/core';
+import { createId, createSecretToken, systemClock, type Clock } from '@tenantkit/core';
 import { z } from 'zod';
 import { AuthError } from '../errors.js';
 import type { RevocationService } from '../revocation/revocation-service.js';
 import { hashSecret } from '../secrets/hash-secret.js';
 import type { SessionRecord, SessionStore } from '../store.js';
 import type { IssuedSession, SessionService } from './session-service.js';
+import { parseAuthInput as parseOrThrow } from '../parse-auth-input.js';
 
 /**
  * The membership check a tenant switch needs; tenant-context's `MembershipService` fits.
@@ -77,7 +78,6 @@ const MAX_LIFETIME_SECONDS = 3_650 * DAY_SECONDS;
 const SESSION_TOKEN_PATTERN = /^[A-Za-z0-9_-]{43}$/;
 const DEVICE_FIELD_MAX_LENGTH = { userAgent: 512, ip: 64, label: 128 } as const;
 
-const parseOrThrow = createParseOrThrow(codedErrorFactory(AuthError));
 
 function hasMethods(value: unknown, methods: readonly string[]): boolean {
   return typeof value === 'object' && value !== null && methods.every((method) => typeof (value as Record<string, unknown>)[method] === 'function');

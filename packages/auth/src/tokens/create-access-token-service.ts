@@ -1,4 +1,4 @@
-import { type Clock, codedErrorFactory, createId, createParseOrThrow, systemClock } from '@tenantkit/core';
+import { type Clock, createId, systemClock } from '@tenantkit/core';
 import { currentTenantId } from '@tenantkit/tenant-context';
 import { CompactSign, type CompactJWSHeaderParameters, type CompactVerifyResult, compactVerify } from 'jose';
 import { z } from 'zod';
@@ -10,6 +10,7 @@ import { accessTokenRejection } from './access-token-rejection.js';
 import { readAccessTokenClaims } from './read-access-token-claims.js';
 import { type VerifiedTokenEntry, createVerifiedTokenCache } from './verified-token-cache.js';
 import { createWebCryptoKeyCache } from './web-crypto-key-cache.js';
+import { parseAuthInput as parseOrThrow } from '../parse-auth-input.js';
 
 /**
  * A tenant's own issuer and audience (either may be left to the service's).
@@ -61,7 +62,6 @@ export interface AccessTokenServiceOptions {
   readonly clock?: Clock;
 }
 
-const parseOrThrow = createParseOrThrow(codedErrorFactory(AuthError));
 
 const hasMethods = (value: unknown, names: readonly string[]) =>
   typeof value === 'object' && value !== null && names.every((name) => typeof (value as Record<string, unknown>)[name] === 'function');

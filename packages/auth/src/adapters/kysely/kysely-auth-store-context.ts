@@ -1,10 +1,11 @@
-import { codedErrorFactory, createParseOrThrow, type Clock } from '@tenantkit/core';
+import { codedErrorFactory, type Clock } from '@tenantkit/core';
 import { resolveKyselyStoreTarget, tablePrefixPattern, tablePrefixRequirement, type SqlDialect } from '@tenantkit/core/kysely';
 import { detectSqlDialect } from '@tenantkit/tenant-context/kysely';
 import type { Kysely } from 'kysely';
 import { z } from 'zod';
 import { AuthError } from '../../errors.js';
 import { authConstraintNames, authTableNames, defaultAuthTablePrefix, type AuthDatabase, type AuthTableNames } from './schema.js';
+import { parseAuthInput as parseOrThrow } from '../../parse-auth-input.js';
 
 /**
  * Options of {@link kyselyAuthStores} and of `migrateAuthSchema`.
@@ -67,7 +68,6 @@ export interface KyselyAuthContext {
   readonly sweepClock: Clock | null;
 }
 
-const parseOrThrow = createParseOrThrow(codedErrorFactory(AuthError));
 
 function parseOptions<Output>(schema: z.ZodType<Output>, value: unknown, caller: string): Output {
   return parseOrThrow(schema, value, 'CONFIGURATION_INVALID', `${caller}() options`);

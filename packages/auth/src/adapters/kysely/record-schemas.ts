@@ -1,4 +1,4 @@
-import { codedErrorFactory, createParseOrThrow } from '@tenantkit/core';
+import { createParseOrThrow } from '@tenantkit/core';
 import { z } from 'zod';
 import { AuthError } from '../../errors.js';
 import type {
@@ -12,6 +12,7 @@ import type {
 } from '../../store.js';
 import { readJson } from './column-values.js';
 import { authColumnLengths as lengths } from './schema.js';
+import { parseAuthInput as parseOrThrow } from '../../parse-auth-input.js';
 
 /*
  * What a record must look like before it is written, and what a JSON column must hold when it
@@ -117,7 +118,6 @@ const apiKeyRecordSchema = z.object({
   lastUsedAt: safeInteger.nullable(),
 });
 
-const parseOrThrow = createParseOrThrow(codedErrorFactory(AuthError));
 
 // Paths and messages only (see `createParseOrThrow`): the offending values may be secrets or
 // anything a caller passed.

@@ -1,4 +1,3 @@
-import { codedErrorFactory, createParseOrThrow } from '@tenantkit/core';
 import { z } from 'zod';
 import { AuthError } from '../../errors.js';
 import type {
@@ -10,6 +9,7 @@ import type {
   RefreshTokenRecord,
   SessionRecord,
 } from '../../store.js';
+import { parseAuthInput as parseOrThrow } from '../../parse-auth-input.js';
 
 /*
  * The documents the MongoDB auth stores keep: the record itself, field by field, under a natural
@@ -23,7 +23,6 @@ import type {
  * (`STORE_CONFLICT`: a document of another shape, written by something else).
  */
 
-const parseOrThrow = createParseOrThrow(codedErrorFactory(AuthError));
 
 // With the `u` flag, \p{Cs} only matches surrogates that are not part of a pair.
 const LONE_SURROGATE = /\p{Cs}/u;

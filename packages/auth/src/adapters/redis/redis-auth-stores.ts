@@ -1,4 +1,4 @@
-import { type Clock, codedErrorFactory, createParseOrThrow, systemClock } from '@tenantkit/core';
+import { type Clock, systemClock } from '@tenantkit/core';
 import type { Cluster, Redis } from 'ioredis';
 import { z } from 'zod';
 import { AuthError } from '../../errors.js';
@@ -9,6 +9,7 @@ import { redisOneTimeTokenStore } from './redis-one-time-token-store.js';
 import { redisRefreshTokenStore } from './redis-refresh-token-store.js';
 import { redisRevocationStore } from './redis-revocation-store.js';
 import { redisSessionStore } from './redis-session-store.js';
+import { parseAuthInput as parseOrThrow } from '../../parse-auth-input.js';
 
 /**
  * The clients {@link redisAuthStores} takes: an ioredis `Redis` or `Cluster`.
@@ -52,7 +53,6 @@ export interface RedisAuthStoresOptions {
  */
 export const defaultRedisAuthKeyPrefix = 'tk:auth:';
 
-const parseOrThrow = createParseOrThrow(codedErrorFactory(AuthError));
 
 const optionsSchema = z
   .strictObject({
